@@ -19,6 +19,7 @@ __all__ = [
     "ImportBatch",
     "Importer",
     "content_hash",
+    "iter_lines",
     "open_text",
     "read_bytes",
     "stem",
@@ -120,5 +121,3 @@ def stem(path: Path) -> str:
     name = path.name.removesuffix(".gz")
     return name.rsplit(".", 1)[0] if "." in name else name
 
-
-__all__ += ["iter_lines"]

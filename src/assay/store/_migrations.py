@@ -15,6 +15,7 @@ import duckdb
 
 from assay.errors import StoreError
 from assay.schema import SCHEMAS, TABLES, TableName
+from assay.store._sql import execute
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "create_table_sql", "migrate"]
 
@@ -74,25 +75,26 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str, *, read_only: bool) -> in
             f"{path}: the store has schema version {version} and needs migrating to "
             f"{SCHEMA_VERSION}; open it once without read_only to migrate it"
         )
-    con.execute("BEGIN TRANSACTION")
+    execute(con, "BEGIN TRANSACTION")
     try:
         if version is None:
-            con.execute("CREATE TABLE assay_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            execute(con, "CREATE TABLE assay_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             for table in TABLES:
-                con.execute(create_table_sql(table))
+                execute(con, create_table_sql(table))
         else:
             for v in range(version, SCHEMA_VERSION):
                 step = MIGRATIONS.get(v)
                 if step is None:
                     raise StoreError(f"{path}: no migration from schema version {v} to {v + 1}")
                 step(con)
-        con.execute(
+        execute(
+            con,
             "INSERT OR REPLACE INTO assay_meta VALUES ('schema_version', ?)",
             [str(SCHEMA_VERSION)],
         )
-        con.execute("COMMIT")
+        execute(con, "COMMIT")
     except BaseException as exc:
-        con.execute("ROLLBACK")
+        execute(con, "ROLLBACK")
         if isinstance(exc, StoreError):
             raise
         if isinstance(exc, duckdb.Error):

@@ -31,9 +31,10 @@ from assay._version import __version__
 from assay.errors import FormatError, StoreError
 from assay.schema import SCHEMAS, TABLES, TableName
 from assay.store._migrations import SCHEMA_VERSION
+from assay.store._sql import execute
 from assay.store._store import Store, WriteSummary
 
-__all__ = ["PARTITION_BY", "export_parquet", "import_parquet"]
+__all__ = ["FORMAT_NAME", "PARTITION_BY", "check_manifest", "export_parquet", "import_parquet"]
 
 FORMAT_NAME: Final = "assay-parquet"
 PARTITION_BY: Final[dict[TableName, str | None]] = {
@@ -68,7 +69,9 @@ def export_parquet(store: Store, directory: str | Path, *, overwrite: bool = Fal
     out = Path(directory)
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise StoreError(f"{out}: the directory is not empty; pass overwrite=True to replace it")
+            raise StoreError(
+                f"{out}: the directory is not empty; pass overwrite=True to replace it"
+            )
         if not (out / "manifest.json").exists():
             raise StoreError(
                 f"{out}: refusing to overwrite a non-empty directory that is not an assay "
@@ -91,14 +94,16 @@ def export_parquet(store: Store, directory: str | Path, *, overwrite: bool = Fal
         target = tmp / table
         if part is None:
             target.mkdir()
-            con.execute(
+            execute(
+                con,
                 f"COPY (SELECT {cols} FROM \"{table}\") TO '{_sql_path(target / 'data_0.parquet')}' "
-                "(FORMAT parquet, COMPRESSION zstd)"
+                "(FORMAT parquet, COMPRESSION zstd)",
             )
         else:
-            con.execute(
+            execute(
+                con,
                 f"COPY (SELECT {cols} FROM \"{table}\") TO '{_sql_path(target)}' "
-                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (\"{part}\"))"
+                f'(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ("{part}"))',
             )
     manifest = {
         "format": FORMAT_NAME,
@@ -137,9 +142,9 @@ def read_dataset_table(directory: str | Path, table: TableName) -> pa.Table:
         raise FormatError(root, f"columns do not match the {table!r} schema: {exc}") from exc
 
 
-def import_parquet(store: Store, directory: str | Path) -> WriteSummary:
-    """Upsert every table of a Parquet dataset written by :func:`export_parquet` into
-    ``store``, in one transaction (a failure stores nothing)."""
+def check_manifest(directory: str | Path, rows: dict[str, int] | None = None) -> dict[str, object]:
+    """Validate the manifest of a dataset directory (and, given ``rows``, that the files
+    hold as many rows per table as it lists); return the manifest."""
     root = Path(directory)
     manifest_path = root / "manifest.json"
     if not manifest_path.exists():
@@ -148,10 +153,10 @@ def import_parquet(store: Store, directory: str | Path) -> WriteSummary:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as exc:
         raise FormatError(manifest_path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
-    if manifest.get("format") != FORMAT_NAME:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        got = manifest.get("format") if isinstance(manifest, dict) else manifest
         raise FormatError(
-            manifest_path, f"expected format {FORMAT_NAME!r}; got {manifest.get('format')!r}",
-            field="format",
+            manifest_path, f"expected format {FORMAT_NAME!r}; got {got!r}", field="format"
         )
     version = manifest.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
@@ -160,16 +165,24 @@ def import_parquet(store: Store, directory: str | Path) -> WriteSummary:
             f"schema version {version!r} is not one this assay reads (<= {SCHEMA_VERSION})",
             field="schema_version",
         )
-    tables = {t: read_dataset_table(root, t) for t in TABLES}
     expected = manifest.get("tables", {})
-    for t, arrow in tables.items():
-        rows = expected.get(t, {}).get("rows")
-        if rows is not None and rows != arrow.num_rows:
+    for t, n in (rows or {}).items():
+        listed = expected.get(t, {}).get("rows")
+        if listed is not None and listed != n:
             raise FormatError(
                 root / t,
-                f"the manifest lists {rows} rows but the files hold {arrow.num_rows}; "
+                f"the manifest lists {listed} rows but the files hold {n}; "
                 "the dataset is incomplete",
             )
+    return manifest
+
+
+def import_parquet(store: Store, directory: str | Path) -> WriteSummary:
+    """Upsert every table of a Parquet dataset written by :func:`export_parquet` into
+    ``store``, in one transaction (a failure stores nothing)."""
+    check_manifest(directory)
+    tables = {t: read_dataset_table(directory, t) for t in TABLES}
+    check_manifest(directory, {t: a.num_rows for t, a in tables.items()})
     return store.write({t: a for t, a in tables.items() if a.num_rows})
 
 

@@ -23,6 +23,7 @@ from assay.schema import (
     records_to_table,
 )
 from assay.store._migrations import migrate
+from assay.store._sql import execute
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,16 +145,16 @@ class Store:
         new: dict[str, int] = {}
         replaced: dict[str, int] = {}
         with self._lock:
-            self._con.execute("BEGIN TRANSACTION")
+            execute(self._con, "BEGIN TRANSACTION")
             try:
                 # models first, so that later tables may refer to them
                 for name in sorted(prepared, key=lambda t: TABLES.index(t)):
                     n_new, n_repl = self._upsert(name, prepared[name])
                     new[name] = n_new
                     replaced[name] = n_repl
-                self._con.execute("COMMIT")
+                execute(self._con, "COMMIT")
             except BaseException as exc:
-                self._con.execute("ROLLBACK")
+                execute(self._con, "ROLLBACK")
                 if isinstance(exc, duckdb.Error):
                     raise StoreError(f"{self.path}: write failed, nothing stored: {exc}") from exc
                 raise
@@ -241,11 +242,12 @@ class Store:
                 # the same key twice in one write: the later row wins, as two writes would
                 source = f"{view}_dedup"
                 cols = ", ".join(f'"{c}"' for c in table.column_names)
-                self._con.execute(
+                execute(
+                    self._con,
                     f"CREATE TEMP TABLE {source} AS SELECT {cols} FROM ("
                     f"SELECT *, row_number() OVER (PARTITION BY {key_list} "
                     f"ORDER BY _ord DESC) AS _rn FROM (SELECT *, row_number() OVER () AS _ord "
-                    f"FROM {view})) WHERE _rn = 1"
+                    f"FROM {view})) WHERE _rn = 1",
                 )
             n_rows = table.num_rows - self._dup_excess(source, view, n_dup)
             stored = self._one(f'SELECT count(*) FROM (SELECT 1 FROM "{name}" LIMIT 1)')
@@ -256,9 +258,9 @@ class Store:
                 match = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
                 replaced = self._one(f'DELETE FROM "{name}" AS t USING {source} AS s WHERE {match}')
             cols = ", ".join(f'"{c}"' for c in table.column_names)
-            self._con.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {source}')
+            execute(self._con, f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {source}')
             if source != view:
-                self._con.execute(f"DROP TABLE {source}")
+                execute(self._con, f"DROP TABLE {source}")
             return n_rows - replaced, replaced
         finally:
             self._con.unregister(view)
@@ -282,22 +284,23 @@ class Store:
             else f'coalesce(s."{c}", t."{c}") AS "{c}"'
             for c in cols
         )
-        self._con.execute(
+        execute(
+            self._con,
             f"CREATE TEMP TABLE _assay_models_merge AS SELECT s.model_id, {merged} "
-            f"FROM {source} AS s LEFT JOIN models AS t USING (model_id)"
+            f"FROM {source} AS s LEFT JOIN models AS t USING (model_id)",
         )
         replaced = self._one(
             "DELETE FROM models AS t USING _assay_models_merge AS s WHERE t.model_id = s.model_id"
         )
-        self._con.execute("INSERT INTO models SELECT * FROM _assay_models_merge")
-        self._con.execute("DROP TABLE _assay_models_merge")
+        execute(self._con, "INSERT INTO models SELECT * FROM _assay_models_merge")
+        execute(self._con, "DROP TABLE _assay_models_merge")
         if source.endswith("_dedup"):
-            self._con.execute(f"DROP TABLE {source}")
+            execute(self._con, f"DROP TABLE {source}")
         return n_rows - replaced, replaced
 
     def _one(self, sql: str, params: Sequence[Any] | None = None) -> int:
-        row = self._con.execute(sql, params or []).fetchone()
-        return int(row[0]) if row else 0
+        rows = execute(self._con, sql, params)
+        return int(rows[0][0]) if rows else 0
 
     # ------------------------------------------------------------------ reading
     @overload
@@ -359,7 +362,7 @@ class Store:
         for c in cols:
             if c not in names:
                 raise InputError(f"table {table!r} has no column {c!r}; columns are {names}")
-        sql = f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM \"{table}\""
+        sql = f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)} FROM "{table}"'
         clauses: list[str] = []
         params: list[Any] = []
         for col, value in (where or {}).items():
@@ -426,5 +429,6 @@ def _convert(table: pa.Table, format: Frame) -> Any:
         import polars as pl
 
         return pl.from_arrow(table)
-    raise InputError(f"the 'format' parameter must be 'arrow', 'pandas' or 'polars'; got {format!r}")
-
+    raise InputError(
+        f"the 'format' parameter must be 'arrow', 'pandas' or 'polars'; got {format!r}"
+    )
