@@ -25,7 +25,7 @@ def format_cell(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "-"
-        return f"{value:.{digits}g}" if abs(value) >= 1e4 or value == 0 else f"{value:.{digits}f}"
+        return f"{value:.{digits}g}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
     return str(value)
 
 

@@ -414,9 +414,7 @@ RECORDS: Final[dict[TableName, type]] = {
 }
 
 
-def records_to_table(
-    table: TableName, records: Iterable[object | Mapping[str, Any]]
-) -> pa.Table:
+def records_to_table(table: TableName, records: Iterable[object | Mapping[str, Any]]) -> pa.Table:
     """Build the Arrow table of ``table`` from records or plain dicts.
 
     JSON columns given as Python objects are serialised with :func:`to_json`; missing
@@ -448,4 +446,3 @@ def _relaxed(schema: pa.Schema) -> pa.Schema:
     """The schema with every field nullable: nulls in key columns are reported by the
     store's validation with a clear message rather than by Arrow."""
     return pa.schema([f.with_nullable(True) for f in schema])
-

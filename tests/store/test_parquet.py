@@ -31,7 +31,7 @@ from assay.store import Store, export_parquet, import_parquet
 
 # names that stress hive partitioning: slashes, '=', '%', spaces, unicode, quotes
 names = st.text(
-    alphabet=st.sampled_from(list("ab/=% é'-_.:") + ["日"]), min_size=1, max_size=8
+    alphabet=st.sampled_from([*list("ab/=% é'-_.:"), "日"]), min_size=1, max_size=8
 ).filter(lambda s: s.strip() != "")
 texts = st.none() | st.text(max_size=20)
 floats = st.none() | st.floats(allow_nan=True, allow_infinity=True, width=64)
@@ -193,7 +193,8 @@ def test_other_engines_read_the_dataset(tmp_path: Path) -> None:
     ).fetchall()
     assert [t for (t,) in tasks_duck] == ["a=b", "inspect_evals/math"]
     frame = pl.scan_parquet(glob, hive_partitioning=True).collect()
-    assert frame.height == 8 and set(frame["task"].to_list()) == {"a=b", "inspect_evals/math"}
+    assert frame.height == 8
+    assert set(frame["task"].to_list()) == {"a=b", "inspect_evals/math"}
 
 
 def test_export_refuses_to_clobber(tmp_path: Path) -> None:

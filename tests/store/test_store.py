@@ -12,8 +12,7 @@ import pytest
 
 from assay.errors import InputError, StoreError
 from assay.schema import Item, Model, Response, Run, Score, records_to_table
-from assay.store import SCHEMA_VERSION, Store
-from assay.store import _migrations
+from assay.store import SCHEMA_VERSION, Store, _migrations
 
 
 def _scores(run: str, n: int, value: float = 1.0) -> list[Score]:
@@ -130,7 +129,8 @@ def test_read_filters_and_frames(store: Store) -> None:
     assert store.read("scores", where={"run_id": ["r1", "r2"]}).num_rows == 6
     assert store.read("scores", where={"run_id": []}).num_rows == 0
     df = store.read("scores", columns=["run_id", "value"], format="pandas")
-    assert isinstance(df, pd.DataFrame) and list(df.columns) == ["run_id", "value"]
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns) == ["run_id", "value"]
     assert isinstance(store.read("scores", format="polars"), pl.DataFrame)
     with pytest.raises(InputError, match="no column"):
         store.read("scores", where={"nope": 1})
@@ -148,17 +148,18 @@ def test_json_and_list_columns_round_trip(store: Store) -> None:
         }
     )
     item = store.read("items").to_pylist()[0]
-    assert item["choices"] == ["3", "4"] and item["metadata"] == '{"skill": "add"}'
+    assert item["choices"] == ["3", "4"]
+    assert item["metadata"] == '{"skill": "add"}'
     resp = store.read("responses").to_pylist()[0]
-    assert resp["choice_logprobs"] == [-1.5, -0.2] and resp["choice_greedy"] == [False, True]
+    assert resp["choice_logprobs"] == [-1.5, -0.2]
+    assert resp["choice_greedy"] == [False, True]
 
 
 def test_read_only_store_refuses_writes(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "s.duckdb"
     Store(path).close()
-    with Store(path, read_only=True) as ro:
-        with pytest.raises(StoreError, match="read-only"):
-            ro.write({"scores": _scores("r", 1)})
+    with Store(path, read_only=True) as ro, pytest.raises(StoreError, match="read-only"):
+        ro.write({"scores": _scores("r", 1)})
     with pytest.raises(StoreError, match="no store"):
         Store(tmp_path / "missing.duckdb", read_only=True)
 

@@ -120,4 +120,3 @@ def stem(path: Path) -> str:
     """The file name without ``.gz`` and without its last real suffix."""
     name = path.name.removesuffix(".gz")
     return name.rsplit(".", 1)[0] if "." in name else name
-

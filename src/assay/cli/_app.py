@@ -1,0 +1,66 @@
+"""The typer application and the entry point that maps failures to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from assay._version import __version__
+from assay.cli import demo as demo_cmd
+from assay.cli import export as export_cmd
+from assay.cli import import_ as import_cmd
+from assay.cli import ls as ls_cmd
+from assay.cli import run as run_cmd
+from assay.cli import scores as scores_cmd
+from assay.cli import show as show_cmd
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="assay",
+    help="Evaluation science for machine-learning models: run, store, analyse, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"assay {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """assay: scores with intervals, rankings, predictions and reports from one store."""
+
+
+app.command("run")(run_cmd.run)
+app.command("demo")(demo_cmd.demo)
+app.command("import")(import_cmd.import_)
+app.add_typer(ls_cmd.app, name="ls")
+app.command("show")(show_cmd.show)
+app.command("export")(export_cmd.export)
+app.command("scores")(scores_cmd.scores)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code (see :mod:`assay.cli`)."""
+    try:
+        app(args=argv, prog_name="assay")
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""What every command shares: the store option, the consoles, output formats."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Literal, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from assay.errors import AssayError
+from assay.store import DEFAULT_STORE, Store
+
+__all__ = [
+    "OutputFormat",
+    "StoreOption",
+    "command",
+    "err",
+    "fail",
+    "open_store",
+    "out",
+    "store_path",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: data goes to stdout, diagnostics (progress, summaries of what was done) to stderr
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+OutputFormat = Literal["table", "csv", "json"]
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        "-s",
+        help=f"The store file (default: $ASSAY_STORE or ./{DEFAULT_STORE}).",
+        show_default=False,
+    ),
+]
+
+
+def store_path(store: Path | None) -> Path:
+    """The store path from the option, else ``$ASSAY_STORE``, else the default."""
+    if store is not None:
+        return store
+    return Path(os.environ.get("ASSAY_STORE", DEFAULT_STORE))
+
+
+def open_store(store: Path | None, *, read_only: bool) -> Store:
+    """Open the store the user named (read-only commands never create one)."""
+    return Store(store_path(store), read_only=read_only)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as an error on stderr and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def command(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a command so that assay errors exit with 1 and Ctrl-C with 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except AssayError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; everything already stored is kept")
+            raise typer.Exit(130) from None
+
+    return wrapper

@@ -1,0 +1,54 @@
+"""``assay run``: evaluate a model on a task into the store (resumes when re-run)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from assay.analysis.stats import scores_table
+from assay.cli._common import StoreOption, command, err, open_store, out
+
+__all__ = ["run"]
+
+
+@command
+def run(
+    task: Annotated[
+        str,
+        typer.Option("--task", "-t", help="builtin:NAME, a .yaml task file or a .jsonl item file."),
+    ],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="ADAPTER[:ARG], e.g. llamacpp:smollm2 or mock.")
+    ] = "llamacpp:smollm2",
+    limit: Annotated[int | None, typer.Option(help="Only the first N items.")] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", "-n", help="Completions per item (pass@k).")
+    ] = None,
+    variant: Annotated[
+        list[str] | None, typer.Option(help="Prompt variant to run (repeatable; default all).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and generated tasks.")] = 0,
+    store: StoreOption = None,
+) -> None:
+    """Run MODEL on TASK and store every item's response and scores.
+
+    The run id is a hash of the task, the model and these settings, so the same command
+    again resumes an interrupted run (doing only what is missing) or, when the run is
+    complete, does nothing. Ctrl-C keeps every finished item.
+    """
+    from assay.harness import run_task
+    from assay.harness.models import load_model
+    from assay.harness.tasks import load_task
+
+    spec = load_task(task, seed=seed)
+    adapter = load_model(model)
+    with open_store(store, read_only=False) as st:
+        outcome = run_task(
+            st, spec, adapter, limit=limit, samples=samples, variants=variant, seed=seed
+        )
+        err.print(outcome)
+        for example in outcome.error_examples:
+            err.print(f"  error: {example}", markup=False)
+        table = scores_table(st, tasks=[spec.name], models=[adapter.model_id])
+    out.print(table)

@@ -1,0 +1,93 @@
+"""The model adapter protocol and the requests and results that cross it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "ChoiceScores",
+    "Generation",
+    "GenerationRequest",
+    "LoglikelihoodRequest",
+    "ModelAdapter",
+]
+
+
+@dataclass(frozen=True)
+class LoglikelihoodRequest:
+    """Score each continuation after a shared context."""
+
+    context: str
+    continuations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChoiceScores:
+    """Log-likelihoods of each continuation given the context.
+
+    Attributes
+    ----------
+    logprobs
+        Sum of the log-probabilities of each continuation's tokens.
+    greedy
+        Whether each continuation is what greedy decoding would produce.
+    continuation_tokens
+        Tokens in each continuation (for length-normalised scores).
+    context_tokens
+        Tokens in the context.
+    tokens_evaluated
+        Tokens the model actually ran through for this request (shared context once, then
+        each continuation: the minimum is context + sum of continuations).
+    """
+
+    logprobs: tuple[float, ...]
+    greedy: tuple[bool, ...]
+    continuation_tokens: tuple[int, ...]
+    context_tokens: int
+    tokens_evaluated: int
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Generate a continuation of ``prompt``."""
+
+    prompt: str
+    max_tokens: int = 32
+    stop: tuple[str, ...] = ()
+    temperature: float = 0.0
+    seed: int = 0
+    chat: bool = False
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A generated completion (text without the stop sequence)."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    finish_reason: str = "stop"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ModelAdapter(Protocol):
+    """What the runner needs from a model.
+
+    ``model_id`` names the model in the store; ``identity()`` returns what makes its
+    outputs reproducible (weights file hash, adapter and library versions, settings) and
+    is recorded in every run.
+    """
+
+    name: str
+    model_id: str
+
+    def identity(self) -> dict[str, Any]: ...
+
+    def loglikelihood(self, request: LoglikelihoodRequest) -> ChoiceScores: ...
+
+    def generate(self, request: GenerationRequest) -> Generation: ...
+
+    def count_tokens(self, text: str) -> int: ...

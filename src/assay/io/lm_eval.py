@@ -1,0 +1,1045 @@
+"""Importing lm-evaluation-harness output: v0.4 results and samples files, legacy v0.3 results.
+
+lm-eval v0.4 writes, per run, ``<dir>/results_<date_id>.json`` (aggregates, configuration)
+and, with ``--log_samples``, one ``<dir>/samples_<task>_<date_id>.jsonl`` per task (one
+line per document and filter). The run's files share the date id. Legacy v0.3 files are a
+single ``{"results", "versions", "config"}`` JSON holding aggregates only.
+
+Layout notes (``lm_eval/evaluator.py``, ``lm_eval/loggers/evaluation_tracker.py``):
+
+- metric keys are ``"<metric>,<filter>"``; stderrs ``"<metric>_stderr,<filter>"``, possibly
+  the string ``"N/A"``; group entries may hold no metric at all (``{" ": " "}``);
+- samples files of harness versions before about 0.4.3 have no ``filter`` and ``metrics``
+  fields: with several filters, each document appears once per filter, the filters in the
+  order of the task's ``filter_list`` (all documents of the first filter, then the next);
+- log-likelihood responses are ``[logprob, is_greedy]`` pairs, sometimes as strings.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import datetime as dt
+import gzip
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import pyarrow as pa
+
+from assay.errors import FormatError
+from assay.io._base import ImportBatch, content_hash, read_bytes
+from assay.schema import TableName, empty_table, to_json
+
+__all__ = ["LmEvalImporter"]
+
+_DATE: Final = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
+_SAMPLES_NAME: Final = re.compile(rf"^samples_(?P<task>.+)_(?P<date>{_DATE})\.jsonl(?:\.gz)?$")
+_DATE_SUFFIX: Final = re.compile(rf"_(?P<date>{_DATE})$")
+_PEEK_BYTES: Final = 8192
+
+#: top-level keys of results files (v0.4 ``EvalResults`` and v0.3)
+_RESULTS_KEYS: Final = frozenset(
+    {
+        "results", "groups", "group_subtasks", "configs", "versions", "n-shot",
+        "higher_is_better", "n-samples", "config", "git_hash", "date", "pretty_env_info",
+        "transformers_version", "lm_eval_version", "upper_git_hash", "tokenizer_pad_token",
+        "tokenizer_eos_token", "tokenizer_bos_token", "eot_token_id", "max_length",
+        "task_hashes", "model_source", "model_name", "model_name_sanitized",
+        "system_instruction", "system_instruction_sha", "fewshot_as_multiturn",
+        "chat_template", "chat_template_sha", "start_time", "end_time",
+        "total_evaluation_time_seconds",
+    }
+)  # fmt: skip
+#: keys only v0.4 results files have (v0.3 files hold results, versions and config)
+_V04_MARKERS: Final = frozenset(
+    {"configs", "n-shot", "n-samples", "higher_is_better", "group_subtasks", "groups"}
+)
+#: header fields kept in the run's config (besides the results file's ``config``)
+_CONFIG_FIELDS: Final = (
+    "n-shot", "system_instruction", "system_instruction_sha", "fewshot_as_multiturn",
+    "chat_template", "chat_template_sha", "max_length", "configs",
+)  # fmt: skip
+#: header fields kept in the run's metadata
+_META_FIELDS: Final = (
+    "lm_eval_version", "git_hash", "upper_git_hash", "transformers_version", "versions",
+    "n-samples", "higher_is_better", "group_subtasks", "task_hashes", "model_source",
+    "model_name", "model_name_sanitized", "date", "start_time", "end_time",
+    "total_evaluation_time_seconds",
+)  # fmt: skip
+#: fields of a samples record that are not per-sample metric values
+_SAMPLE_FIELDS: Final = frozenset(
+    {
+        "doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter",
+        "metrics", "doc_hash", "prompt_hash", "target_hash", "task_name",
+    }
+)  # fmt: skip
+#: ``model_args`` keys naming the model, in order of preference
+_MODEL_ARG_KEYS: Final = ("pretrained", "model", "peft", "delta", "path", "engine")
+_SIZE: Final = re.compile(
+    r"(?<![A-Za-z0-9.])(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>[kmbt])(?P<tail>\d+)?(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_UNITS: Final = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+_STEP: Final = re.compile(r"(?:^|[^A-Za-z0-9])(?:global_)?step[_-]?(?P<step>\d+)", re.IGNORECASE)
+_TEXT_LIMIT: Final = 4000
+_LOGLIK_TYPES: Final = frozenset({"multiple_choice", "loglikelihood"})
+
+
+class LmEvalImporter:
+    """Reads lm-evaluation-harness output (v0.4 results + samples files, legacy v0.3).
+
+    A v0.4 run is one ``results_<date_id>.json`` and the ``samples_<task>_<date_id>.jsonl``
+    files beside it with the same date id; it gives item rows (items, responses, scores)
+    from the samples files and the reported aggregates from the results file. Samples files
+    without a results file are a run of their own (item rows only); a results file without
+    samples files and a legacy v0.3 file give aggregates only.
+    """
+
+    name = "lm-eval"
+
+    def claims(self, path: Path) -> bool:
+        """True for lm-eval samples files and results files (decided from the name and
+        the first few KB: a results file's first key is ``"results"`` holding one object
+        per task; Inspect logs begin with ``"version"`` and HELM files are lists or begin
+        with other keys)."""
+        name = path.name
+        if _SAMPLES_NAME.match(name):
+            keys = _json_keys(_peek(path))
+            return bool(keys) and keys[0][0] == 1 and keys[0][1] in _SAMPLE_FIELDS
+        if not (name.endswith(".json") or name.endswith(".json.gz")):
+            return False
+        return _looks_like_results(_json_keys(_peek(path)))
+
+    def group(self, paths: Sequence[Path]) -> list[tuple[Path, ...]]:
+        """One group per results file (with the samples files of the same directory and
+        date id) and one per set of samples files whose results file is missing."""
+        samples: dict[tuple[Path, str], list[Path]] = {}
+        results: list[Path] = []
+        for p in sorted(paths):
+            m = _SAMPLES_NAME.match(p.name)
+            if m:
+                samples.setdefault((p.parent, m["date"]), []).append(p)
+            else:
+                results.append(p)
+        groups: list[tuple[Path, ...]] = []
+        for r in results:
+            m = _DATE_SUFFIX.search(_stem(r))
+            mine = samples.pop((r.parent, m["date"]), []) if m else []
+            groups.append((r, *mine))
+        groups.extend(tuple(files) for _, files in sorted(samples.items()))
+        return groups
+
+    def read(self, files: tuple[Path, ...]) -> ImportBatch:
+        """Read one run into a batch (nothing is returned if any file is malformed).
+
+        Raises
+        ------
+        FormatError
+            A file is not valid JSON/JSONL, has an unknown layout or version, or a samples
+            file holds the same document and filter twice.
+        """
+        if not files:
+            raise FormatError("<none>", "an lm-eval group needs at least one file")
+        sample_files = [f for f in files if _SAMPLES_NAME.match(f.name)]
+        result_files = [f for f in files if f not in sample_files]
+        if len(result_files) > 1:
+            raise FormatError(
+                result_files[1],
+                f"a run has one results file; {result_files[0].name} is already in this group",
+            )
+        run_id = "lm-eval-" + content_hash(files)
+        notes: list[str] = []
+        results: dict[str, Any] = {}
+        version: Literal["0.3", "0.4"] = "0.4"
+        if result_files:
+            results = _load_results(result_files[0])
+            version = _results_version(result_files[0], results)
+            if version == "0.3" and sample_files:
+                raise FormatError(
+                    sample_files[0], "a legacy v0.3 results file has no samples files"
+                )
+        model = _model(results, files[0].parent)
+        tables = _Tables(run_id, model.model_id)
+
+        if version == "0.3":
+            _aggregates_v03(result_files[0], results, tables)
+            notes.append("legacy v0.3 file: aggregates only")
+        elif result_files:
+            _aggregates_v04(result_files[0], results, tables)
+        versions, configs = _obj(results.get("versions")), _obj(results.get("configs"))
+        for sf in sample_files:
+            task = _task_of(sf)
+            if result_files and task not in results["results"] and task not in configs:
+                notes.append(f"{sf.name}: task {task!r} is not in the results file")
+            version_of = _task_version(versions.get(task, ""), _obj(configs.get(task)))
+            _read_samples(sf, task, version_of, _obj(configs.get(task)), tables, notes)
+        if result_files and not sample_files and version == "0.4":
+            notes.append("results file without samples files: aggregates only")
+        if sample_files and not result_files:
+            notes.append("samples files without a results file: item rows only, no aggregates")
+        elif result_files and sample_files:
+            tasks = {_task_of(f) for f in sample_files}
+            missing = sorted(t for t in results.get("results", {}) if t not in tasks)
+            leaves = [t for t in missing if t not in _obj(results.get("group_subtasks"))]
+            if leaves:
+                notes.append(f"tasks without a samples file (aggregates only): {', '.join(leaves)}")
+
+        granularity = "item" if sample_files else "aggregate"
+        tables.run(
+            _run_row(run_id, version, results, files, granularity, result_files, sample_files)
+        )
+        tables.model(model)
+        return ImportBatch(
+            source=self.name,
+            files=tuple(str(f) for f in files),
+            run_id=run_id,
+            tables=tables.finish(),
+            notes=tuple(dict.fromkeys(notes)),
+        )
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _task_of(samples_file: Path) -> str:
+    m = _SAMPLES_NAME.match(samples_file.name)
+    if m is None:
+        raise FormatError(samples_file, "expected a name samples_<task>_<date_id>.jsonl")
+    return m["task"]
+
+
+def _stem(path: Path) -> str:
+    return path.name.removesuffix(".gz").rsplit(".", 1)[0]
+
+
+def _peek(path: Path, size: int = _PEEK_BYTES) -> str:
+    """The first ``size`` bytes of the (decompressed) file as text; "" when unreadable."""
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                data = fh.read(size)
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(size)
+    except (OSError, EOFError):
+        return ""
+    return data.decode("utf-8", errors="ignore")
+
+
+def _json_keys(text: str) -> list[tuple[int, str, str]]:
+    """``(depth, key, first character of the value)`` of every object key in a JSON prefix.
+
+    A minimal scanner: enough to read the top of a file that may be cut anywhere.
+    """
+    out: list[tuple[int, str, str]] = []
+    stack: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                break
+            k = j + 1
+            while k < n and text[k] in " \t\r\n":
+                k += 1
+            if k < n and text[k] == ":" and stack and stack[-1] == "{":
+                v = k + 1
+                while v < n and text[v] in " \t\r\n":
+                    v += 1
+                try:
+                    key = json.loads(text[i : j + 1])
+                except ValueError:
+                    key = text[i + 1 : j]
+                out.append((len(stack), key, text[v] if v < n else ""))
+                i = k + 1
+                continue
+            i = j + 1
+            continue
+        if c in "{[":
+            stack.append(c)
+        elif c in "}]" and stack:
+            stack.pop()
+        i += 1
+    return out
+
+
+def _looks_like_results(keys: list[tuple[int, str, str]]) -> bool:
+    top = [k for d, k, _ in keys if d == 1]
+    if not top:
+        return False
+    if top[0] == "results":
+        # the first task entry must be an object of metrics (v0.3: "acc": 0.5; v0.4:
+        # "alias" or "acc,none"); Inspect, HELM and lighteval files never start so
+        after = keys[1:]
+        if not after:
+            return True
+        depth, _, first = after[0]
+        if depth == 1:  # an empty "results" object: the other keys must be lm-eval's
+            return all(k in _RESULTS_KEYS for k in top)
+        return depth == 2 and first == "{"
+    # a results file re-serialised with sorted keys: every key known, some v0.4-only
+    return all(k in _RESULTS_KEYS for k in top) and bool(_V04_MARKERS.intersection(top))
+
+
+# --------------------------------------------------------------------------- results file
+
+
+def _load_results(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(read_bytes(path))
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(path, "not UTF-8 text") from exc
+    if not isinstance(doc, dict):
+        raise FormatError(
+            path, f"expected a JSON object (an lm-eval results file); got {type(doc).__name__}"
+        )
+    res = doc.get("results")
+    if not isinstance(res, dict):
+        raise FormatError(
+            path,
+            "expected a top-level 'results' object mapping each task to its metrics",
+            field="results",
+        )
+    for task, entry in res.items():
+        if not isinstance(entry, dict):
+            raise FormatError(
+                path,
+                f"expected an object of metrics for task {task!r}; got {type(entry).__name__}",
+                field=f"results.{task}",
+            )
+    for key in ("config", "versions", "configs", "n-samples", "groups"):
+        if key in doc and doc[key] is not None and not isinstance(doc[key], dict):
+            raise FormatError(path, f"expected an object; got {type(doc[key]).__name__}", field=key)
+    return doc
+
+
+def _results_version(path: Path, doc: Mapping[str, Any]) -> Literal["0.3", "0.4"]:
+    declared = doc.get("lm_eval_version")
+    if declared is not None and not str(declared).startswith("0.4"):
+        raise FormatError(
+            path,
+            f"lm-eval version {declared!r} is not one this importer knows "
+            "(0.4.x results files, legacy 0.3 files)",
+            field="lm_eval_version",
+        )
+    entries = list(doc["results"].values())
+    if isinstance(doc.get("groups"), dict):
+        entries += [e for e in doc["groups"].values() if isinstance(e, dict)]
+    has_filter = any("," in k for e in entries for k in e)
+    if has_filter or declared is not None or _V04_MARKERS.intersection(doc):
+        return "0.4"
+    unknown = sorted(k for k in doc if k not in {"results", "versions", "config"})
+    if unknown:
+        raise FormatError(
+            path,
+            "unknown results layout: neither v0.4 ('<metric>,<filter>' keys, 'configs', "
+            "'n-samples', ...) nor legacy v0.3 ('results', 'versions', 'config' only)",
+            field=unknown[0],
+        )
+    return "0.3"
+
+
+def _number(value: Any) -> float | None:
+    """A metric value as a float: bools are 1.0/0.0 (also as the strings lm-eval writes
+    for numpy bools), "N/A" and other non-numbers are None."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            flag = _bool(value)
+            return None if flag is None else float(flag)
+    return None
+
+
+def _aggregates_v04(path: Path, doc: Mapping[str, Any], tables: _Tables) -> None:
+    n_samples = doc.get("n-samples") or {}
+    entries: dict[str, Mapping[str, Any]] = dict(doc["results"])
+    for task, entry in (doc.get("groups") or {}).items():
+        if isinstance(entry, dict) and task not in entries:
+            entries[task] = entry
+    for task, entry in entries.items():
+        ns = n_samples.get(task)
+        n = ns.get("effective") if isinstance(ns, dict) else None
+        if n is None:
+            n = entry.get("sample_len", entry.get("sample_count"))
+        for key, raw in entry.items():
+            if "," not in key:
+                continue
+            metric, filt = key.rsplit(",", 1)
+            if metric.endswith("_stderr") or isinstance(raw, dict | list):
+                continue
+            value = _number(raw)
+            if value is None and raw not in (None, "N/A"):
+                raise FormatError(
+                    path,
+                    f"expected a number for metric {key!r} of task {task!r}; got {raw!r}",
+                    field=f"results.{task}.{key}",
+                )
+            tables.aggregates.add(
+                task=task,
+                metric=key,
+                value=value,
+                stderr=_number(entry.get(f"{metric}_stderr,{filt}")),
+                n=int(n) if isinstance(n, int | float) and not isinstance(n, bool) else None,
+            )
+
+
+def _aggregates_v03(path: Path, doc: Mapping[str, Any], tables: _Tables) -> None:
+    for task, entry in doc["results"].items():
+        for metric, raw in entry.items():
+            if metric.endswith("_stderr"):
+                continue
+            value = _number(raw)
+            if value is None and raw not in (None, "N/A"):
+                raise FormatError(
+                    path,
+                    f"expected a number for metric {metric!r} of task {task!r}; got {raw!r}",
+                    field=f"results.{task}.{metric}",
+                )
+            tables.aggregates.add(
+                task=task,
+                metric=metric,
+                value=value,
+                stderr=_number(entry.get(f"{metric}_stderr")),
+                n=None,
+            )
+
+
+def _run_row(
+    run_id: str,
+    version: str,
+    doc: Mapping[str, Any],
+    files: Sequence[Path],
+    granularity: str,
+    result_files: Sequence[Path],
+    sample_files: Sequence[Path],
+) -> dict[str, Any]:
+    config: dict[str, Any] = dict(doc.get("config") or {})
+    for key in _CONFIG_FIELDS:
+        if doc.get(key) is not None:
+            config[key] = doc[key]
+    meta: dict[str, Any] = {"format": f"lm-eval v{version}"}
+    for key in _META_FIELDS:
+        if doc.get(key) is not None:
+            meta[key] = doc[key]
+    if version == "0.3" and isinstance(doc.get("config"), dict):
+        meta["num_fewshot"] = doc["config"].get("num_fewshot")
+    created_at, source = _created_at(doc, result_files or sample_files)
+    if created_at is not None:
+        meta["created_at_from"] = source
+    meta["files"] = [f.name for f in files]
+    seed = config.get("random_seed")
+    return {
+        "run_id": run_id,
+        "created_at": created_at,
+        "source": "lm-eval",
+        "source_path": str(files[0].parent),
+        "granularity": granularity,
+        "status": "complete",
+        "config": to_json(config) if config else None,
+        "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        "metadata": to_json(meta),
+    }
+
+
+def _created_at(doc: Mapping[str, Any], files: Sequence[Path]) -> tuple[dt.datetime | None, str]:
+    date = doc.get("date")
+    if isinstance(date, int | float) and not isinstance(date, bool) and math.isfinite(date):
+        try:
+            return dt.datetime.fromtimestamp(float(date), tz=dt.UTC), "date (UNIX time)"
+        except (OverflowError, OSError, ValueError):
+            pass
+    for f in files:
+        m = _DATE_SUFFIX.search(_stem(f))
+        if m:
+            fmt = "%Y-%m-%dT%H-%M-%S.%f" if "." in m["date"] else "%Y-%m-%dT%H-%M-%S"
+            try:
+                naive = dt.datetime.strptime(m["date"], fmt)
+            except ValueError:
+                continue
+            source = "date id in the file name (local time, read as UTC)"
+            return naive.replace(tzinfo=dt.UTC), source
+    return None, ""
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class _ModelInfo:
+    model_id: str
+    family: str | None = None
+    parameters: float | None = None
+    checkpoint_step: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _model_args(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items() if v is not None}
+    if not isinstance(raw, str):
+        return {}
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out.setdefault(k.strip(), v.strip())
+    return out
+
+
+def _model(doc: Mapping[str, Any], directory: Path) -> _ModelInfo:
+    config = _obj(doc.get("config"))
+    args = _model_args(config.get("model_args"))
+    meta: dict[str, Any] = {}
+    base: str | None = None
+    name = doc.get("model_name")
+    if isinstance(name, str) and name.strip():
+        base, meta["model_id_from"] = name.strip(), "model_name"
+    else:
+        for key in _MODEL_ARG_KEYS:
+            if args.get(key):
+                base, meta["model_id_from"] = args[key], f"model_args {key}="
+                break
+    if base is None:
+        dirname = directory.name or "unknown-model"
+        # lm-eval names the output directory after the model, '/' sanitised to '__'
+        base = dirname.replace("__", "/") if "__" in dirname else dirname
+        meta["model_id_from"] = "directory name"
+    revision = args.get("revision") or config.get("model_revision")
+    revision = str(revision) if revision not in (None, "", "main") else None
+    model_id = f"{base}@{revision}" if revision else base
+    for key in ("model", "model_args", "model_dtype", "model_sha"):
+        if config.get(key) not in (None, ""):
+            meta[key if key != "model" else "model_type"] = config[key]
+    if revision:
+        meta["revision"] = revision
+    short = base.rstrip("/").rsplit("/", 1)[-1]
+    parameters: float | None = None
+    n_params = config.get("model_num_parameters")
+    if isinstance(n_params, int | float) and not isinstance(n_params, bool) and n_params > 0:
+        parameters, meta["parameters_from"] = float(n_params), "model_num_parameters"
+    size = _SIZE.search(short)
+    if parameters is None and size:
+        parameters, meta["parameters_from"] = _size(size), "model name (nominal size)"
+    family = _family(short, size)
+    step_match = _STEP.search(revision) if revision else None
+    step = int(step_match["step"]) if step_match else None
+    return _ModelInfo(model_id, family, parameters, step, meta)
+
+
+def _size(m: re.Match[str]) -> float:
+    """'1.4b' -> 1.4e9; BLOOM-style '1b7' -> 1.7e9."""
+    frac = m["frac"] or m["tail"] or ""
+    number = float(f"{m['int']}.{frac}") if frac else float(m["int"])
+    return number * _UNITS[m["unit"].lower()]
+
+
+def _family(short: str, size: re.Match[str] | None) -> str | None:
+    """The name before the size ('pythia-v1.1-1.4b-deduped' -> 'pythia-deduped')."""
+    if size is None:
+        return None
+    prefix = short[: size.start()].lower().rstrip("-_. ")
+    prefix = re.sub(r"[-_]v\d+(?:\.\d+)*$", "", prefix).rstrip("-_. ")
+    if not prefix:
+        return None
+    return f"{prefix}-deduped" if "deduped" in short.lower() else prefix
+
+
+# --------------------------------------------------------------------------- samples files
+
+
+#: task config fields that decide what an item is (its prompt, target and choices)
+_ITEM_DEFINING = (
+    "output_type",
+    "dataset_path",
+    "dataset_name",
+    "test_split",
+    "doc_to_text",
+    "doc_to_target",
+    "doc_to_choice",
+    "target_delimiter",
+    "fewshot_delimiter",
+)
+
+
+def _task_version(version: Any, config: dict[str, Any]) -> str:
+    """The task version, qualified by a hash of the config fields that define its items.
+
+    Two configurations of one task name with the same version (a generation and a
+    multiple-choice variant, say) have different prompts and targets; the hash keeps
+    their item rows apart, while runs of the same configuration on different models
+    share items (``n_shot`` and model arguments are left out on purpose).
+    """
+    base = "" if version is None else str(version)
+    defining = {k: config[k] for k in _ITEM_DEFINING if k in config}
+    if not defining:
+        return base
+    digest = hashlib.sha256(json.dumps(defining, sort_keys=True, default=str).encode())
+    return f"{base}+{digest.hexdigest()[:8]}"
+
+
+def _read_samples(
+    path: Path,
+    task: str,
+    task_version: str,
+    config: Mapping[str, Any],
+    tables: _Tables,
+    notes: list[str],
+) -> None:
+    output_type = config.get("output_type") if isinstance(config.get("output_type"), str) else None
+    filters = _filter_names(config)
+    seen: dict[tuple[int, str], int] = {}
+    occurrences: dict[int, int] = {}
+    docs: dict[int, int] = {}  # doc_id -> row index in responses
+    metric_cache: dict[frozenset[str], list[str]] = {}
+    non_numeric: set[str] = set()
+    data = read_bytes(path)
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        rec = _parse_line(path, number, raw)
+        doc_id = rec.get("doc_id")
+        if isinstance(doc_id, str) and doc_id.strip().lstrip("-").isdigit():
+            doc_id = int(doc_id)
+        if not isinstance(doc_id, int) or isinstance(doc_id, bool):
+            raise FormatError(
+                path,
+                f"expected an integer 'doc_id' in every samples record; got {doc_id!r}",
+                line=number,
+                field="doc_id",
+            )
+        filt = rec.get("filter")
+        inferred = not isinstance(filt, str)
+        if not isinstance(filt, str):
+            k = occurrences.get(doc_id, 0)
+            filt = filters[min(k, len(filters) - 1)]
+            occurrences[doc_id] = k + 1
+        if (doc_id, filt) in seen:
+            how = (
+                f" (records without a 'filter' field are matched in order to the task's "
+                f"filters: {', '.join(filters)})"
+                if inferred
+                else ""
+            )
+            raise FormatError(
+                path,
+                f"doc_id {doc_id} appears twice with filter {filt!r} (first on line "
+                f"{seen[doc_id, filt]}){how}; expected one record per document and filter",
+                line=number,
+                field="doc_id",
+            )
+        seen[doc_id, filt] = number
+        item_id = str(doc_id)
+
+        names = rec.get("metrics")
+        if not isinstance(names, list):
+            names = _infer_metrics(rec, config, metric_cache)
+        for metric in names:
+            if not isinstance(metric, str) or metric not in rec:
+                continue
+            raw_value = rec[metric]
+            value = _number(raw_value)
+            if value is None and raw_value is not None:
+                non_numeric.add(metric)
+                continue
+            tables.scores.add(task=task, item_id=item_id, metric=f"{metric},{filt}", value=value)
+
+        output = _first_output(rec.get("filtered_resps"))
+        if doc_id in docs:
+            meta = tables.response_meta[docs[doc_id]]
+            meta.setdefault("filters", [meta["filter"]]).append(filt)
+            meta.setdefault(
+                "filtered", {meta["filter"]: tables.responses.data["output"][docs[doc_id]]}
+            )
+            meta["filtered"][filt] = output
+            continue
+        docs[doc_id] = _add_doc(rec, task, task_version, item_id, filt, output, output_type, tables)
+    if non_numeric:
+        notes.append(
+            f"{path.name}: the values of {', '.join(sorted(non_numeric))} are not numbers "
+            "(per-sample inputs of a corpus-level metric such as BLEU); no score rows for them"
+        )
+
+
+def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(path, f"not UTF-8 text (byte {exc.start + 1})", line=number) from exc
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            why = (
+                f"the line ends inside a JSON record ({exc.msg} at column {exc.colno}): the "
+                "record is split over several lines (a raw line break inside it?)"
+            )
+        else:
+            why = f"not valid JSON: {exc.msg} at column {exc.colno}"
+        raise FormatError(
+            path, f"{why}; expected one complete JSON object per line", line=number
+        ) from exc
+    if not isinstance(rec, dict):
+        raise FormatError(
+            path,
+            f"expected a JSON object (one samples record) per line; got {type(rec).__name__}",
+            line=number,
+        )
+    return rec
+
+
+def _filter_names(config: Mapping[str, Any]) -> list[str]:
+    """The task's filters in the order lm-eval writes them; ``["none"]`` without any."""
+    flist = config.get("filter_list")
+    if isinstance(flist, list):
+        names = [f.get("name") for f in flist if isinstance(f, dict)]
+        if names and all(isinstance(n, str) for n in names):
+            return names  # type: ignore[return-value]
+    return ["none"]
+
+
+def _infer_metrics(
+    rec: Mapping[str, Any], config: Mapping[str, Any], cache: dict[frozenset[str], list[str]]
+) -> list[str]:
+    """The metric fields of a record without a ``metrics`` list (older harness versions)."""
+    keys = frozenset(rec)
+    if keys not in cache:
+        listed: list[str] = []
+        mlist = config.get("metric_list")
+        if isinstance(mlist, list):
+            for m in mlist:
+                name = m.get("metric") if isinstance(m, dict) else None
+                if isinstance(name, str) and name in rec:
+                    listed.append(name)
+        if not listed:
+            listed = [
+                k
+                for k, v in rec.items()
+                if k not in _SAMPLE_FIELDS and (v is None or isinstance(v, int | float | bool))
+            ]
+        cache[keys] = listed
+    return cache[keys]
+
+
+def _add_doc(
+    rec: Mapping[str, Any],
+    task: str,
+    task_version: str,
+    item_id: str,
+    filt: str,
+    output: str | None,
+    output_type: str | None,
+    tables: _Tables,
+) -> int:
+    requests = _requests(rec.get("arguments"))
+    prompt = _text(requests[0][0]) if requests else None
+    logprobs: list[float] | None = None
+    greedy: list[bool] | None = None
+    if output_type in _LOGLIK_TYPES or output_type is None:
+        pairs = _loglik_pairs(rec.get("resps"), rec.get("filtered_resps"), len(requests))
+        if pairs is not None:
+            logprobs = [p[0] for p in pairs]
+            greedy = [p[1] for p in pairs]
+    is_loglik = logprobs is not None
+    choices: list[str] | None = None
+    if is_loglik and (
+        output_type == "multiple_choice" or (output_type is None and len(requests) > 1)
+    ):
+        contexts, conts = [r[0] for r in requests], [r[1] for r in requests]
+        if all(isinstance(c, str) for c in conts):
+            choices = conts
+        # "multiple input" tasks (winogrande): the contexts differ, not the continuation
+        same = len(requests) > 1 and len(set(map(str, conts))) == 1
+        if same and all(isinstance(c, str) for c in contexts):
+            prompt, choices = _split_contexts(contexts)
+    target = rec.get("target")
+    doc = rec.get("doc")
+    if isinstance(doc, str):
+        with contextlib.suppress(ValueError):
+            doc = json.loads(doc)
+    if doc is not None and not isinstance(doc, dict):
+        doc = {"doc": doc}
+    tables.items.add(
+        task=task,
+        task_version=task_version,
+        item_id=item_id,
+        input=prompt,
+        target=_target(target),
+        choices=choices,
+        metadata=_doc_json(doc) if doc is not None else None,
+    )
+    meta: dict[str, Any] = {"filter": filt}
+    if not is_loglik:
+        raw = rec.get("resps")
+        gens = raw[0] if isinstance(raw, list) and raw and isinstance(raw[0], list) else raw
+        if gens is not None and gens != [output]:
+            meta["resps"] = _shrink(gens)
+        if requests and isinstance(requests[0][1], dict):
+            meta["gen_kwargs"] = requests[0][1]
+    for key in ("doc_hash", "prompt_hash", "target_hash"):
+        if isinstance(rec.get(key), str):
+            meta[key] = rec[key]
+    tables.responses.add(
+        task=task,
+        item_id=item_id,
+        task_version=task_version,
+        output=None if is_loglik else output,
+        choice_logprobs=logprobs,
+        choice_greedy=greedy,
+    )
+    tables.response_meta.append(meta)
+    return len(tables.response_meta) - 1
+
+
+def _split_contexts(contexts: list[str]) -> tuple[str, list[str]]:
+    """The shared start of the contexts (cut at a word boundary) and what follows it."""
+    first, last = min(contexts), max(contexts)
+    n = next((i for i, (x, y) in enumerate(zip(first, last, strict=False)) if x != y), len(first))
+    prefix = first[:n]
+    rests = [c[len(prefix) :] for c in contexts]
+    if prefix[-1:].isalnum() and any(r[:1].isalnum() for r in rests):
+        prefix = prefix[: max(prefix.rfind(" "), prefix.rfind("\n")) + 1]
+    return prefix, [c[len(prefix) :] for c in contexts]
+
+
+def _target(target: Any) -> str | None:
+    if target is None or isinstance(target, str):
+        return target
+    if isinstance(target, int | float):
+        return str(target)
+    return _json(target)
+
+
+def _requests(args: Any) -> list[tuple[Any, Any]]:
+    """``(arg_0, arg_1)`` of each request: context and continuation or gen kwargs."""
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except ValueError:
+            return [(args, None)]
+    out: list[tuple[Any, Any]] = []
+    if isinstance(args, dict):
+        for _, req in sorted(args.items(), key=lambda kv: _index(kv[0])):
+            if isinstance(req, dict):
+                out.append((req.get("arg_0"), req.get("arg_1")))
+            elif isinstance(req, list | tuple):
+                out.append((req[0] if req else None, req[1] if len(req) > 1 else None))
+    elif isinstance(args, list):
+        for req in args:
+            if isinstance(req, list | tuple):
+                out.append((req[0] if req else None, req[1] if len(req) > 1 else None))
+            else:
+                out.append((req, None))
+    return out
+
+
+def _index(key: str) -> int:
+    tail = key.rpartition("_")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        return str(value[0])
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _first_output(filtered: Any) -> str | None:
+    """The first filtered response as text (a generation, or None)."""
+    if isinstance(filtered, str):
+        if not filtered.lstrip().startswith("["):
+            return str(filtered)
+        try:
+            filtered = json.loads(filtered)
+        except ValueError:
+            return str(filtered)
+    while isinstance(filtered, list):
+        if not filtered:
+            return None
+        filtered = filtered[0]
+    if filtered is None:
+        return None
+    if isinstance(filtered, str):
+        return filtered
+    return json.dumps(filtered, ensure_ascii=False)
+
+
+def _loglik_pairs(resps: Any, filtered: Any, n_requests: int) -> list[tuple[float, bool]] | None:
+    """``(logprob, is_greedy)`` per request, or None when the responses are not pairs."""
+    for source in (resps, filtered):
+        if isinstance(source, str):
+            source = _literal(source)
+        if not isinstance(source, list) or not source:
+            continue
+        if n_requests and len(source) != n_requests:
+            continue
+        pairs = [_loglik_pair(x) for x in source]
+        if all(p is not None for p in pairs):
+            return pairs  # type: ignore[return-value]
+    return None
+
+
+def _loglik_pair(x: Any) -> tuple[float, bool] | None:
+    if type(x) is list and len(x) == 1 and type(x[0]) is list and len(x[0]) == 2:
+        x = x[0]  # the usual [[logprob, is_greedy]]
+    for _ in range(4):
+        if isinstance(x, str):
+            x = _literal(x)
+        if not isinstance(x, list | tuple):
+            return None
+        if len(x) == 1 or (x and isinstance(x[0], list | tuple)):
+            x = x[0]  # one element, or several repeats of the request: the first
+            continue
+        if len(x) != 2:
+            return None
+        lp = None if isinstance(x[0], bool) else _number(x[0])
+        greedy = _bool(x[1])
+        return (lp, greedy) if lp is not None and greedy is not None else None
+    return None
+
+
+def _literal(s: str) -> Any:
+    s = s.strip()
+    if not s or s[0] not in "[(" or len(s) > 1000:
+        return None
+    try:
+        return ast.literal_eval(s)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _json(value: Any) -> str | None:
+    """:func:`assay.schema.to_json`, with a fast path for values without NaN/infinity."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError):
+        return to_json(value)
+
+
+def _doc_json(doc: Mapping[str, Any]) -> str | None:
+    """The document as JSON, its long strings cut so that item rows stay moderate."""
+    text = _json(doc)
+    if text is not None and len(text) > _TEXT_LIMIT:
+        text = _json(_shrink(doc))
+    return text
+
+
+def _shrink(value: Any, limit: int = _TEXT_LIMIT) -> Any:
+    """``value`` with every string longer than ``limit`` characters cut (marked)."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return value[:limit] + f"... [{len(value) - limit} more characters]"
+    if isinstance(value, dict):
+        return {k: _shrink(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shrink(v, limit) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class _Columns:
+    """Column lists of one table; constant columns are filled when the table is built."""
+
+    def __init__(self, table: TableName, fixed: Mapping[str, Any]) -> None:
+        self.schema = empty_table(table).schema
+        self.fixed = dict(fixed)
+        self.data: dict[str, list[Any]] = {n: [] for n in self.schema.names if n not in self.fixed}
+
+    def add(self, **values: Any) -> None:
+        """Append one row: a value for every column that is not fixed."""
+        for name, value in values.items():
+            self.data[name].append(value)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values())))
+
+    def to_arrow(self) -> pa.Table:
+        n = len(self)
+        arrays = []
+        for f in self.schema:
+            values = self.data[f.name] if f.name in self.data else [self.fixed[f.name]] * n
+            arrays.append(pa.array(values, type=f.type))
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+class _Tables:
+    """The rows of one batch, built column by column."""
+
+    def __init__(self, run_id: str, model_id: str) -> None:
+        key = {"run_id": run_id, "model_id": model_id}
+        item_key = {**key, "sample_index": 0, "prompt_variant": ""}
+        unknown = dict.fromkeys(("input_tokens", "output_tokens", "latency_s", "cost", "error"))
+        self.items = _Columns("items", {})
+        self.responses = _Columns(
+            "responses", {**item_key, **unknown, "status": "ok", "metadata": None}
+        )
+        self.response_meta: list[dict[str, Any]] = []
+        self.scores = _Columns("scores", item_key)
+        self.aggregates = _Columns("aggregates", key)
+        self._runs = _Columns("runs", dict.fromkeys(("assay_version", "code_hash", "data_hash")))
+        self._models = _Columns("models", dict.fromkeys(("training_tokens", "training_flops")))
+
+    def run(self, row: Mapping[str, Any]) -> None:
+        self._runs.add(**row)
+
+    def model(self, info: _ModelInfo) -> None:
+        self._models.add(
+            model_id=info.model_id,
+            family=info.family,
+            parameters=info.parameters,
+            checkpoint_step=info.checkpoint_step,
+            metadata=to_json(info.metadata) if info.metadata else None,
+        )
+
+    def finish(self) -> dict[TableName, pa.Table]:
+        responses = self.responses.to_arrow()
+        meta = pa.array([_json(m) for m in self.response_meta], type=pa.string())
+        responses = responses.set_column(
+            responses.schema.get_field_index("metadata"), "metadata", meta
+        )
+        built: Iterable[tuple[TableName, pa.Table]] = (
+            ("runs", self._runs.to_arrow()),
+            ("models", self._models.to_arrow()),
+            ("items", self.items.to_arrow()),
+            ("responses", responses),
+            ("scores", self.scores.to_arrow()),
+            ("aggregates", self.aggregates.to_arrow()),
+        )
+        return {name: t for name, t in built if t.num_rows}
