@@ -186,6 +186,23 @@ def test_long_table_duplicate_rows_name_the_line(tmp_path: Path) -> None:
     assert info.value.path == str(path)
 
 
+def test_long_table_exact_repeats_are_kept_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "rep.csv",
+        "model,task,item,score,src\nm,t,1,1,a\nm,t,2,0,a\nm,t,1,1,b\nm,t,3,1,a\nm,t,5,0,a\nm,t,2,0.0,b\n",
+    )
+    batch = LongTableImporter().read((path,))
+    assert batch.tables["scores"].num_rows == 4
+    assert any("2 rows repeat" in n and "line 4" in n for n in batch.notes)
+    # a conflicting repeat after the dropped one is still reported with its own line
+    bad = _write(
+        tmp_path / "bad.csv", "model,task,item,score\nm,t,1,1\nm,t,1,1\nm,t,2,0\nm,t,2,1\n"
+    )
+    with pytest.raises(FormatError, match="line 4") as info:
+        LongTableImporter().read((bad,))
+    assert info.value.line == 5
+
+
 def test_long_table_non_numeric_score_names_the_line(tmp_path: Path) -> None:
     path = _write(tmp_path / "bad.csv", "model,task,item,score\nm,t,1,1\nm,t,2,high\n")
     with pytest.raises(FormatError, match="'high'") as info:
@@ -367,17 +384,22 @@ def test_chembench_means_match_pandas(tmp_path: Path) -> None:
 
 
 @needs_shared
-def test_arena_bench_duplicated_judgment_file_is_reported() -> None:
-    # gpt-3.5-turbo was judged in two files of the source (a kept quirk of the data)
+def test_arena_bench_repeated_judgments_are_kept_once(tmp_path: Path) -> None:
+    # gpt-3.5-turbo's 300 judgments appear in two files of the source with equal grades
     path = SHARED / "item_level_matrices" / "arena_bench_v1_single_grades_long.csv.gz"
-    with pytest.raises(FormatError, match=r"gpt-3\.5-turbo") as info:
-        LongTableImporter().read((path,))
-    assert info.value.field == "item"
+    batch = LongTableImporter().read((path,))
+    assert any(n.startswith("300 rows repeat") for n in batch.notes)
     frame = pd.read_csv(path)
-    row = frame.iloc[info.value.line - 2]  # type: ignore[operator]
-    assert row["model"] == "gpt-3.5-turbo"
-    dup = frame[(frame["model"] == row["model"]) & (frame["item_id"] == row["item_id"])]
-    assert len(dup) == 2
+    unique = frame.drop_duplicates(["model", "benchmark", "item_id"])
+    assert len(frame) - len(unique) == 300
+    scores = batch.tables["scores"].to_pandas()
+    assert len(scores) == len(unique)
+    expected = unique.groupby("model")["score"].mean()
+    got = scores.groupby("model_id")["value"].mean()
+    assert got.sort_index().to_numpy() == pytest.approx(
+        expected.sort_index().to_numpy(), nan_ok=True
+    )
+    _store_twice(batch, tmp_path)
 
 
 @needs_shared

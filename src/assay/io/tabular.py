@@ -419,7 +419,9 @@ class LongTableImporter:
         rows = frame.select(**exprs)
 
         keys = ["model_id", "task", "item_id", "sample_index", "metric", "prompt_variant"]
+        rows = _drop_exact_repeats(rows.with_row_index("_row"), keys, offset, notes)
         _check_unique(rows, keys, path, offset)
+        rows = rows.drop("_row")
 
         run_id = "table-" + content_hash([path])
         rows = rows.with_columns(
@@ -467,20 +469,41 @@ class LongTableImporter:
         )
 
 
+def _drop_exact_repeats(
+    rows: pl.DataFrame, keys: list[str], offset: int, notes: list[str]
+) -> pl.DataFrame:
+    """Rows that repeat an earlier row's key *and* score (the same judgment exported
+    twice, say) are kept once, with a note; conflicting repeats stay for
+    :func:`_check_unique` to report."""
+    first = rows.select(pl.struct([*keys, "value"]).is_first_distinct().alias("f")).to_series()
+    if first.all():
+        return rows
+    repeats = rows.filter(~first)
+    example = int(repeats["_row"][0]) + offset
+    notes.append(
+        f"{repeats.height} rows repeat an earlier row's key and score exactly (first on line "
+        f"{example}); each was kept once"
+    )
+    return rows.filter(first)
+
+
 def _check_unique(rows: pl.DataFrame, keys: list[str], path: Path, offset: int) -> None:
+    """Raise on two rows with the same key (and, after :func:`_drop_exact_repeats`,
+    different scores), naming both lines (``rows`` carries its source ``_row``)."""
     first = rows.select(pl.struct(keys).is_first_distinct().alias("f")).to_series()
     if first.all():
         return
     dup = int((~first).arg_true()[0])
     key = rows.row(dup, named=True)
     match = pl.all_horizontal([pl.col(k) == key[k] for k in keys])
-    earlier = _first(rows, match)
+    earlier = int(rows.filter(match)["_row"][0])
     what = ", ".join(f"{k} {key[k]!r}" for k in keys)
     raise FormatError(
         path,
-        f"a second row for {what} (the first is on line {(earlier or 0) + offset}); "
-        "each (model, task, item, sample, metric, prompt_variant) may appear once",
-        line=dup + offset,
+        f"a second row, with a different score, for {what} (the first is on line "
+        f"{earlier + offset}); each (model, task, item, sample, metric, prompt_variant) may "
+        "appear once",
+        line=int(key["_row"]) + offset,
         field="item",
     )
 
