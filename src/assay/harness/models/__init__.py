@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assay.errors import InputError
 from assay.harness.models._base import (
+    AsyncModelAdapter,
     ChoiceScores,
     Generation,
     GenerationRequest,
@@ -13,6 +14,7 @@ from assay.harness.models._base import (
 
 __all__ = [
     "ADAPTERS",
+    "AsyncModelAdapter",
     "ChoiceScores",
     "Generation",
     "GenerationRequest",

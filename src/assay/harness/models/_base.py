@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "AsyncModelAdapter",
     "ChoiceScores",
     "Generation",
     "GenerationRequest",
@@ -91,3 +92,23 @@ class ModelAdapter(Protocol):
     def generate(self, request: GenerationRequest) -> Generation: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+@runtime_checkable
+class AsyncModelAdapter(Protocol):
+    """A model reached over the network: the runner keeps up to ``max_concurrency``
+    requests in flight. Retries, backoff and timeouts are the adapter's job; a request
+    that still fails raises :class:`~assay.errors.ModelError` (the runner stores it as an
+    explicit error row and retries it on resume)."""
+
+    name: str
+    model_id: str
+    max_concurrency: int
+
+    def identity(self) -> dict[str, Any]: ...
+
+    async def aloglikelihood(self, request: LoglikelihoodRequest) -> ChoiceScores: ...
+
+    async def agenerate(self, request: GenerationRequest) -> Generation: ...
+
+    async def aclose(self) -> None: ...

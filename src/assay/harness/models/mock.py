@@ -9,6 +9,7 @@ which lets tests build a model with a known accuracy.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +41,8 @@ class MockModel:
         probability ``skill`` per request, decided by the request's hash.
     skill
         Probability of answering from ``answers`` when it has an entry.
+    delay_s
+        Seconds each request takes (to test interruption and progress).
     """
 
     name = "mock"
@@ -50,8 +53,10 @@ class MockModel:
         *,
         answers: Mapping[str, str] | None = None,
         skill: float = 0.0,
+        delay_s: float = 0.0,
     ) -> None:
         self.model_id = model_id
+        self.delay_s = delay_s
         self.answers = dict(answers or {})
         self.skill = skill
         self.calls = 0
@@ -70,6 +75,8 @@ class MockModel:
 
     def loglikelihood(self, request: LoglikelihoodRequest) -> ChoiceScores:
         self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
         preferred = self._knows(request.context)
         logprobs = []
         for cont in request.continuations:
@@ -90,6 +97,8 @@ class MockModel:
 
     def generate(self, request: GenerationRequest) -> Generation:
         self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
         preferred = self._knows(request.prompt)
         if preferred is not None:
             text = preferred
