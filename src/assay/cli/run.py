@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,6 +30,17 @@ def run(
         list[str] | None, typer.Option(help="Prompt variant to run (repeatable; default all).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and generated tasks.")] = 0,
+    executor: Annotated[
+        str, typer.Option(help="local, or ray (shards on Ray workers, each with its own model).")
+    ] = "local",
+    workers: Annotated[int, typer.Option(help="Ray workers.")] = 2,
+    ray_address: Annotated[
+        str | None, typer.Option(help="An existing Ray cluster (default: start a local one).")
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Request cache file: requests answered before are not re-sent."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Run MODEL on TASK and store every item's response and scores.
@@ -42,13 +54,22 @@ def run(
     from assay.harness.tasks import load_task
 
     spec = load_task(task, seed=seed)
-    adapter = load_model(model)
     with open_store(store, read_only=False) as st:
         outcome = run_task(
-            st, spec, adapter, limit=limit, samples=samples, variants=variant, seed=seed
+            st,
+            spec,
+            model if executor == "ray" else load_model(model),
+            limit=limit,
+            samples=samples,
+            variants=variant,
+            seed=seed,
+            executor=executor,  # type: ignore[arg-type]  # validated by run_task
+            workers=workers,
+            ray_address=ray_address,
+            cache=cache,
         )
         err.print(outcome)
         for example in outcome.error_examples:
             err.print(f"  error: {example}", markup=False)
-        table = scores_table(st, tasks=[spec.name], models=[adapter.model_id])
+        table = scores_table(st, tasks=[spec.name], models=[outcome.model_id])
     out.print(table)

@@ -10,16 +10,17 @@ loses at most the units not yet flushed and never leaves half a unit or a duplic
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import platform
 import time
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 from rich.console import Console
 from rich.progress import (
@@ -33,10 +34,12 @@ from rich.progress import (
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
-from assay.errors import InputError, ModelError
-from assay.harness.models import GenerationRequest, LoglikelihoodRequest, ModelAdapter
+from assay.errors import InputError
+from assay.harness._evaluate import Unit
+from assay.harness.cache import RequestCache, cached
+from assay.harness.executors import Executor, ModelInfo, RayWorkers, iter_async, iter_local
+from assay.harness.models import AsyncModelAdapter, ModelAdapter, load_model
 from assay.harness.tasks._spec import Task, TaskItem
-from assay.metrics import choice_accuracy, exact_match, extract_answer
 from assay.schema import Item, Model, Response, Run, Score
 from assay.store import Store
 
@@ -85,7 +88,7 @@ class RunOutcome:
 
 def run_id_for(
     task: Task,
-    model: ModelAdapter,
+    model_identity: dict[str, Any],
     *,
     limit: int | None,
     variants: Sequence[str],
@@ -96,7 +99,7 @@ def run_id_for(
     doc = {
         "task": task.name,
         "task_hash": task.content_hash,
-        "model": model.identity(),
+        "model": model_identity,
         "limit": limit,
         "variants": list(variants),
         "samples": samples,
@@ -106,22 +109,20 @@ def run_id_for(
     return "run-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class _Unit:
-    item: TaskItem
-    variant: str
-    sample: int
-
-
 def run_task(
     store: Store,
     task: Task,
-    model: ModelAdapter,
+    model: ModelAdapter | AsyncModelAdapter | str,
     *,
     limit: int | None = None,
     variants: Sequence[str] | None = None,
     samples: int | None = None,
     seed: int = 0,
+    executor: Executor = "local",
+    workers: int = 2,
+    ray_address: str | None = None,
+    ray_temp_dir: str | Path | None = None,
+    cache: RequestCache | str | Path | None = None,
     flush_every: int = 16,
     progress: bool = True,
 ) -> RunOutcome:
@@ -130,11 +131,13 @@ def run_task(
     Parameters
     ----------
     store
-        Where responses, scores, the run, the model and the items are written.
+        Where responses, scores, the run, the model and the items are written (by this
+        process only, whatever the executor).
     task
         The task.
     model
-        Any :class:`~assay.harness.models.ModelAdapter`.
+        A model adapter, or a spec for :func:`~assay.harness.models.load_model`
+        (``"llamacpp:smollm2"``); the Ray executor needs a spec, which each worker loads.
     limit
         Only the first ``limit`` items.
     variants
@@ -143,16 +146,30 @@ def run_task(
         Completions per item (default: the task's ``samples``).
     seed
         Base seed; sample ``k`` of an item is generated with ``seed + k``.
+    executor
+        ``"local"``: in this process (models reached over HTTP get up to their
+        ``max_concurrency`` requests in flight); ``"ray"``: shards of items on Ray workers,
+        each holding its own model.
+    workers, ray_address, ray_temp_dir
+        Ray workers, an existing cluster's address (a local instance is started when
+        ``None``) and the local instance's session directory.
+    cache
+        A :class:`~assay.harness.cache.RequestCache` or its file: requests answered
+        before (by any run) are not sent to the model again.
     flush_every
         Units per store transaction.
     progress
-        Show a progress bar (items, rate, ETA, errors) on stderr.
+        Show a progress bar (units, rate, errors, ETA) on stderr.
 
     Returns
     -------
     RunOutcome
         The run id, its status and how many units were done, skipped and failed.
     """
+    if executor not in get_args(Executor):
+        raise InputError(
+            f"the 'executor' parameter of run_task must be 'local' or 'ray'; got {executor!r}"
+        )
     chosen = list(variants) if variants is not None else sorted(task.templates)
     for v in chosen:
         if v not in task.templates:
@@ -165,8 +182,71 @@ def run_task(
     if limit is not None and limit < 1:
         raise InputError(f"the 'limit' parameter of run_task must be >= 1; got {limit}")
     items = list(task.select(limit))
-    run_id = run_id_for(task, model, limit=limit, variants=chosen, samples=n_samples, seed=seed)
 
+    request_cache = RequestCache(cache) if isinstance(cache, str | Path) else cache
+    workers_pool: RayWorkers | None = None
+    adapter: ModelAdapter | AsyncModelAdapter | None = None
+    if executor == "ray":
+        if not isinstance(model, str):
+            raise InputError(
+                "the ray executor needs a model spec (e.g. 'llamacpp:smollm2') that each "
+                "worker loads, not a model object"
+            )
+        workers_pool = RayWorkers(
+            model,
+            workers=workers,
+            address=ray_address,
+            temp_dir=ray_temp_dir,
+            cache=None if request_cache is None else request_cache.path,
+        )
+        info = workers_pool.info
+    else:
+        adapter = load_model(model) if isinstance(model, str) else model
+        if request_cache is not None:
+            adapter = cached(adapter, request_cache)
+        info = ModelInfo(
+            model_id=adapter.model_id,
+            identity=adapter.identity(),
+            family=getattr(adapter, "family", None),
+            parameters=getattr(adapter, "parameters", None),
+        )
+    try:
+        return _run(
+            store,
+            task,
+            info,
+            adapter,
+            workers_pool,
+            items,
+            chosen,
+            n_samples,
+            limit,
+            seed,
+            flush_every,
+            progress,
+        )
+    finally:
+        if workers_pool is not None:
+            workers_pool.close()
+
+
+def _run(
+    store: Store,
+    task: Task,
+    info: ModelInfo,
+    adapter: ModelAdapter | AsyncModelAdapter | None,
+    workers_pool: RayWorkers | None,
+    items: list[TaskItem],
+    chosen: list[str],
+    n_samples: int,
+    limit: int | None,
+    seed: int,
+    flush_every: int,
+    progress: bool,
+) -> RunOutcome:
+    run_id = run_id_for(
+        task, info.identity, limit=limit, variants=chosen, samples=n_samples, seed=seed
+    )
     existing = store.read("runs", where={"run_id": run_id}).to_pylist()
     created = existing[0]["created_at"] if existing else dt.datetime.now(dt.UTC)
     run_row = Run(
@@ -189,7 +269,7 @@ def run_task(
             "max_tokens": task.max_tokens,
             "stop": list(task.stop),
             "temperature": task.temperature,
-            "model": model.identity(),
+            "model": info.identity,
         },
         assay_version=__version__,
         data_hash=task.content_hash,
@@ -199,7 +279,14 @@ def run_task(
     store.write(
         {
             "runs": [run_row],
-            "models": [_model_row(model)],
+            "models": [
+                Model(
+                    model_id=info.model_id,
+                    family=info.family,
+                    parameters=info.parameters,
+                    metadata={"adapter": info.identity},
+                )
+            ],
             "items": [
                 Item(
                     task=task.name,
@@ -223,8 +310,16 @@ def run_task(
             [run_id],
         ).to_pylist()
     }
-    units = [_Unit(it, v, k) for it in items for v in chosen for k in range(n_samples)]
-    pending = [u for u in units if (u.item.item_id, u.variant, u.sample) not in done_keys]
+    units = [Unit(it, v, k) for it in items for v in chosen for k in range(n_samples)]
+    pending = [u for u in units if u.key not in done_keys]
+
+    if workers_pool is not None:
+        results = workers_pool.iter(task, run_id, pending, seed)
+    elif isinstance(adapter, AsyncModelAdapter):
+        results = iter_async(task, adapter, run_id, pending, seed)
+    else:
+        assert adapter is not None
+        results = iter_local(task, adapter, run_id, pending, seed)
 
     started = time.perf_counter()
     done = errors = tokens = 0
@@ -241,16 +336,15 @@ def run_task(
     status = "running"
     try:
         with _progress(progress, task.name, len(units), len(units) - len(pending)) as tick:
-            for unit in pending:
-                resp, unit_scores, evaluated = _evaluate(task, model, run_id, unit, seed)
-                responses.append(resp)
-                scores.extend(unit_scores)
-                tokens += evaluated
+            for result in results:
+                responses.append(result.response)
+                scores.extend(result.scores)
+                tokens += result.tokens_evaluated
                 done += 1
-                if resp.status == "error":
+                if result.failed:
                     errors += 1
                     if len(examples) < 3:
-                        examples.append(f"{unit.item.item_id}: {resp.error}")
+                        examples.append(f"{result.response.item_id}: {result.response.error}")
                 tick(errors)
                 if len(responses) >= flush_every:
                     flush()
@@ -261,13 +355,16 @@ def run_task(
         status = "partial"
         raise
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
         if status == "running":  # an unexpected exception: keep what was flushed
             status = "partial"
         store.write({"runs": [_with_status(run_row, status, done, errors)]})
     return RunOutcome(
         run_id=run_id,
         task=task.name,
-        model_id=model.model_id,
+        model_id=info.model_id,
         status=status,
         units=len(units),
         done=done,
@@ -282,103 +379,7 @@ def run_task(
 def _with_status(run: Run, status: str, done: int, errors: int) -> Run:
     meta = dict(run.metadata or {})
     meta.update({"last_session_units": done, "last_session_errors": errors})
-    return Run(
-        **{
-            **{f: getattr(run, f) for f in run.__dataclass_fields__},
-            "status": status,
-            "metadata": meta,
-        }
-    )
-
-
-def _model_row(model: ModelAdapter) -> Model:
-    return Model(
-        model_id=model.model_id,
-        family=getattr(model, "family", None),
-        parameters=getattr(model, "parameters", None),
-        metadata={"adapter": model.identity()},
-    )
-
-
-def _evaluate(
-    task: Task, model: ModelAdapter, run_id: str, unit: _Unit, seed: int
-) -> tuple[Response, list[Score], int]:
-    """One unit: the response row, its score rows and the tokens evaluated."""
-    item = unit.item
-    key: dict[str, Any] = {
-        "run_id": run_id,
-        "model_id": model.model_id,
-        "task": task.name,
-        "item_id": item.item_id,
-        "sample_index": unit.sample,
-        "prompt_variant": unit.variant,
-    }
-    metrics = ("acc", "acc_norm") if task.kind == "multiple_choice" else (task.metric,)
-    t0 = time.perf_counter()
-    try:
-        prompt = task.prompt(item, unit.variant)
-        if task.kind == "multiple_choice":
-            if task.prompt_format == "chat":
-                chat_prompt = getattr(model, "chat_prompt", None)
-                if chat_prompt is None:
-                    raise ModelError(f"the {model.name} adapter cannot format chat prompts")
-                prompt = chat_prompt(prompt)
-            choices = item.choices or ()
-            result = model.loglikelihood(LoglikelihoodRequest(prompt, task.continuations(item)))
-            values = choice_accuracy(result.logprobs, choices, item.gold)
-            best = max(range(len(choices)), key=result.logprobs.__getitem__)
-            response = Response(
-                **key,
-                task_version=task.version,
-                output=choices[best],
-                choice_logprobs=result.logprobs,
-                choice_greedy=result.greedy,
-                input_tokens=result.context_tokens,
-                output_tokens=sum(result.continuation_tokens),
-                latency_s=time.perf_counter() - t0,
-                metadata={
-                    "tokens_evaluated": result.tokens_evaluated,
-                    "continuation_tokens": list(result.continuation_tokens),
-                },
-            )
-            evaluated = result.tokens_evaluated
-        else:
-            gen = model.generate(
-                GenerationRequest(
-                    prompt=prompt,
-                    max_tokens=task.max_tokens,
-                    stop=task.stop,
-                    temperature=task.temperature,
-                    seed=seed + unit.sample,
-                    chat=task.prompt_format == "chat",
-                )
-            )
-            answer = extract_answer(gen.text, task.answer_pattern)
-            values = {task.metric: exact_match(answer, item.target)}
-            response = Response(
-                **key,
-                task_version=task.version,
-                output=gen.text,
-                input_tokens=gen.input_tokens,
-                output_tokens=gen.output_tokens,
-                latency_s=time.perf_counter() - t0,
-                metadata={"answer": answer, "finish_reason": gen.finish_reason},
-            )
-            evaluated = gen.input_tokens + gen.output_tokens
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # any failure of one item becomes its error row
-        detail = f"{type(exc).__name__}: {exc}"
-        response = Response(
-            **key,
-            task_version=task.version,
-            status="error",
-            error=detail,
-            latency_s=time.perf_counter() - t0,
-            metadata={"traceback": traceback.format_exc(limit=5)},
-        )
-        return response, [Score(**key, metric=m, value=None) for m in metrics], 0
-    return response, [Score(**key, metric=m, value=v) for m, v in values.items()], evaluated
+    return dataclasses.replace(run, status=status, metadata=meta)  # type: ignore[arg-type]
 
 
 @contextmanager
