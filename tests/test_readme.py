@@ -11,7 +11,9 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_python_example_runs(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_example_runs(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "the README has a Python example"
     code = blocks[0].replace("../shared/data", str(shared_data))

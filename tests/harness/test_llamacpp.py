@@ -92,3 +92,51 @@ def test_identity_and_errors(model) -> None:  # type: ignore[no-untyped-def]
         model.loglikelihood(LoglikelihoodRequest("x", ()))
     with pytest.raises(InputError, match="not a GGUF file"):
         load_model("llamacpp:/nonexistent/model.gguf")
+
+
+class _ShiftedServer:
+    """Simulates a server whose prompt log-probabilities are shifted by one token."""
+
+    name = "shifted"
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.model_id = inner.model_id
+
+    def identity(self) -> dict[str, str]:
+        return {"adapter": "shifted"}
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def token_logprobs(self, text: str):  # type: ignore[no-untyped-def]
+        from assay.harness.models import TokenLogprobs
+
+        ref = self.inner.token_logprobs(text)
+        shifted = (*ref.logprobs[1:], None)
+        return TokenLogprobs(ref.tokens, ref.offsets, shifted)
+
+    def loglikelihood(self, request):  # type: ignore[no-untyped-def]
+        from assay.harness.models import ChoiceScores
+
+        sums = tuple(
+            self.token_logprobs(request.context + c).total_from(len(request.context))
+            for c in request.continuations
+        )
+        n = len(sums)
+        return ChoiceScores(sums, (False,) * n, (1,) * n, 1, 0)
+
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+
+def test_conformance_passes_for_the_adapter_and_catches_a_shift(model) -> None:  # type: ignore[no-untyped-def]
+    from assay.harness.conformance import check_model
+
+    report = check_model(model, items=4)
+    assert report.ok, report.title
+    assert report.max_diff <= 1e-4
+    assert report.argmax_agreement == 1.0
+    bad = check_model(_ShiftedServer(model), reference=model, items=4)
+    assert bad.verdict == "shifted"
+    assert "shifted by one token" in bad.notes[0]

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from assay._version import __version__
+from assay.cli import check_model as check_model_cmd
 from assay.cli import demo as demo_cmd
 from assay.cli import export as export_cmd
 from assay.cli import import_ as import_cmd
@@ -43,6 +44,7 @@ def _root(
 
 app.command("run")(run_cmd.run)
 app.command("demo")(demo_cmd.demo)
+app.command("check-model")(check_model_cmd.check_model)
 app.command("import")(import_cmd.import_)
 app.add_typer(ls_cmd.app, name="ls")
 app.command("show")(show_cmd.show)

@@ -10,6 +10,7 @@ from assay.harness.models._base import (
     GenerationRequest,
     LoglikelihoodRequest,
     ModelAdapter,
+    TokenLogprobs,
 )
 
 __all__ = [
@@ -20,18 +21,22 @@ __all__ = [
     "GenerationRequest",
     "LoglikelihoodRequest",
     "ModelAdapter",
+    "TokenLogprobs",
     "load_model",
 ]
 
 #: adapter names accepted by :func:`load_model`
-ADAPTERS: tuple[str, ...] = ("llamacpp", "mock")
+ADAPTERS: tuple[str, ...] = ("llamacpp", "mock", "openai")
 
 
-def load_model(spec: str) -> ModelAdapter:
+def load_model(spec: str, *, api_key: str | None = None) -> ModelAdapter | AsyncModelAdapter:
     """Build a model adapter from ``ADAPTER[:ARGUMENT]``.
 
     ``llamacpp:smollm2`` (the bundled SmolLM2-135M-Instruct), ``llamacpp:PATH.gguf``,
-    ``mock`` or ``mock:NAME``. Heavy libraries are imported only for the adapter asked for.
+    ``mock`` or ``mock:NAME``, ``openai:MODEL@BASE_URL`` (an OpenAI-compatible server,
+    e.g. ``openai:smollm2@http://127.0.0.1:8080/v1``; ``api_key`` is its bearer token,
+    which the CLI reads from ``OPENAI_API_KEY``). Heavy libraries are imported only for
+    the adapter asked for.
     """
     adapter, _, arg = spec.partition(":")
     if adapter == "llamacpp":
@@ -42,6 +47,18 @@ def load_model(spec: str) -> ModelAdapter:
         from assay.harness.models.mock import MockModel
 
         return MockModel(arg or "mock")
+    if adapter == "openai":
+        from assay.harness.models.openai import OpenAIModel
+
+        model, _, base_url = arg.partition("@")
+        if not model:
+            raise InputError(
+                f"{spec!r}: the openai adapter needs a model name: openai:MODEL@BASE_URL "
+                "(e.g. openai:smollm2@http://127.0.0.1:8080/v1)"
+            )
+        if base_url:
+            return OpenAIModel(model, base_url, api_key=api_key)
+        return OpenAIModel(model, api_key=api_key)
     raise InputError(
         f"unknown model adapter {adapter!r} in {spec!r}; expected one of {', '.join(ADAPTERS)} "
         "(e.g. llamacpp:smollm2)"

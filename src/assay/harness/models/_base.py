@@ -13,6 +13,7 @@ __all__ = [
     "GenerationRequest",
     "LoglikelihoodRequest",
     "ModelAdapter",
+    "TokenLogprobs",
 ]
 
 
@@ -48,6 +49,26 @@ class ChoiceScores:
     continuation_tokens: tuple[int, ...]
     context_tokens: int
     tokens_evaluated: int
+
+
+@dataclass(frozen=True)
+class TokenLogprobs:
+    """The tokens of a text with their character offsets and log-probabilities (each
+    given the tokens before it; ``None`` where the model gives none, e.g. the first)."""
+
+    tokens: tuple[str, ...]
+    offsets: tuple[int, ...]
+    logprobs: tuple[float | None, ...]
+
+    def total_from(self, char: int) -> float:
+        """Sum of the log-probabilities of the tokens starting at or after ``char``."""
+        return float(
+            sum(
+                lp
+                for off, lp in zip(self.offsets, self.logprobs, strict=True)
+                if off >= char and lp is not None
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from assay.harness.models._base import (
     Generation,
     GenerationRequest,
     LoglikelihoodRequest,
+    TokenLogprobs,
 )
 
 __all__ = ["BUNDLED_MODELS", "LlamaCppModel", "resolve_model_file"]
@@ -242,6 +243,31 @@ class LlamaCppModel:
             context_tokens=len(ctx),
             tokens_evaluated=evaluated,
         )
+
+    def token_logprobs(self, text: str) -> TokenLogprobs:
+        """Every token of ``text`` with its log-probability given the tokens before it,
+        from one fresh pass (the reference path: no cache, one batch). The first token
+        has no log-probability (``None``) unless the model starts with a BOS token."""
+        llm = self._llm
+        tokens = self.tokenize(text)
+        if len(tokens) > self.n_ctx:
+            raise ModelError(f"{len(tokens)} tokens exceed the window of {self.n_ctx}")
+        llm.reset()  # type: ignore[no-untyped-call]
+        llm.eval(tokens)
+        lp = _log_softmax(llm.scores[: len(tokens)])
+        llm.reset()  # type: ignore[no-untyped-call]
+        pieces: list[str] = []
+        offsets: list[int] = []
+        logprobs: list[float | None] = []
+        offset = 0
+        start = 1 if self._add_bos else 0
+        for i in range(start, len(tokens)):
+            piece = llm.detokenize([tokens[i]], prev_tokens=tokens[:i]).decode(errors="replace")
+            pieces.append(piece)
+            offsets.append(offset)
+            offset += len(piece)
+            logprobs.append(float(lp[i - 1, tokens[i]]) if i > 0 else None)
+        return TokenLogprobs(tuple(pieces), tuple(offsets), tuple(logprobs))
 
     # ------------------------------------------------------------------ generation
     def generate(self, request: GenerationRequest) -> Generation:

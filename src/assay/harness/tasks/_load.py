@@ -50,17 +50,28 @@ _TASK_KEYS = {
 
 
 def load_task(spec: str, *, seed: int = 0) -> Task:
-    """A task from ``builtin:NAME``, a ``.yaml``/``.yml`` task file or a ``.jsonl`` item file."""
+    """A task from ``builtin:NAME``, a ``.yaml``/``.yml`` task file or a ``.jsonl`` item file;
+    a BIG-bench ``task.json`` (or ``bigbench:PATH``, a task.json or its directory) goes to
+    :func:`~assay.harness.tasks.bigbench.load_bigbench`."""
     if spec.startswith("builtin:"):
         from assay.harness.tasks.builtin import builtin_task
 
         return builtin_task(spec.removeprefix("builtin:"), seed=seed)
+    if spec.startswith("bigbench:"):
+        from assay.harness.tasks.bigbench import load_bigbench
+
+        bb_path = Path(spec.removeprefix("bigbench:"))
+        return load_bigbench(bb_path / "task.json" if bb_path.is_dir() else bb_path)
     path = Path(spec)
     if not path.is_file():
         raise InputError(
             f"{spec}: no such task file; use builtin:NAME (`assay run --help` lists them), "
             "a .yaml task file or a .jsonl item file"
         )
+    if path.name == "task.json":
+        from assay.harness.tasks.bigbench import load_bigbench
+
+        return load_bigbench(path)
     if path.suffix in (".yaml", ".yml"):
         return _load_yaml(path)
     if path.suffix == ".jsonl":
