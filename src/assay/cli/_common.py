@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from assay.errors import AssayError
+from assay.harness.models import AsyncModelAdapter, ModelAdapter
 from assay.store import DEFAULT_STORE, Store
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "command",
     "err",
     "fail",
+    "load_model_spec",
     "open_store",
     "out",
     "store_path",
@@ -78,3 +80,11 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def load_model_spec(spec: str) -> ModelAdapter | AsyncModelAdapter:
+    """The model adapter for ``spec``; the OpenAI-compatible adapter's bearer token comes
+    from ``$OPENAI_API_KEY`` (environment variables are read only in the CLI)."""
+    from assay.harness.models import load_model
+
+    return load_model(spec, api_key=os.environ.get("OPENAI_API_KEY"))

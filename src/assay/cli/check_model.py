@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli._common import command, err, out
+from assay.cli._common import command, err, load_model_spec, out
 
 __all__ = ["check_model"]
 
@@ -26,11 +26,10 @@ def check_model(
     """Score a few items through MODEL and through a reference pass; report misaligned
     log-probabilities (exit 1 when they disagree)."""
     from assay.harness.conformance import check_model as run_check
-    from assay.harness.models import load_model
 
     report = run_check(
-        load_model(model),
-        reference=load_model(reference) if reference else None,
+        load_model_spec(model),
+        reference=load_model_spec(reference) if reference else None,
         items=items,
         tolerance=tolerance,
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from assay.analysis.stats import scores_table
-from assay.cli._common import StoreOption, command, err, open_store, out
+from assay.cli._common import StoreOption, command, err, load_model_spec, open_store, out
 
 __all__ = ["demo"]
 
@@ -23,10 +23,9 @@ def demo(
     """Run the bundled SmolLM2-135M model on the built-in multiple-choice tasks (no
     network, nothing downloaded) and print the scores table with 95% intervals."""
     from assay.harness import run_task
-    from assay.harness.models import load_model
     from assay.harness.tasks.builtin import BUILTIN_TASKS, builtin_task
 
-    adapter = load_model(model)
+    adapter = load_model_spec(model)
     names = [n for n in BUILTIN_TASKS if not n.endswith("_gen")]
     with open_store(store, read_only=False) as st:
         for name in names:

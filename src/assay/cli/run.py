@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from assay.analysis.stats import scores_table
-from assay.cli._common import StoreOption, command, err, open_store, out
+from assay.cli._common import StoreOption, command, err, load_model_spec, open_store, out
 
 __all__ = ["run"]
 
@@ -50,7 +50,6 @@ def run(
     complete, does nothing. Ctrl-C keeps every finished item.
     """
     from assay.harness import run_task
-    from assay.harness.models import load_model
     from assay.harness.tasks import load_task
 
     spec = load_task(task, seed=seed)
@@ -58,7 +57,7 @@ def run(
         outcome = run_task(
             st,
             spec,
-            model if executor == "ray" else load_model(model),
+            model if executor == "ray" else load_model_spec(model),
             limit=limit,
             samples=samples,
             variants=variant,

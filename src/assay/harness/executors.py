@@ -107,7 +107,7 @@ class _Worker:
         from assay.harness.cache import RequestCache, cached
         from assay.harness.models import load_model
 
-        model = load_model(spec)
+        model = load_model(spec, threads=1)  # the actor reserves one CPU
         if isinstance(model, AsyncModelAdapter):
             raise InputError(
                 f"{spec}: models reached over HTTP run concurrently from one process; "

@@ -29,20 +29,24 @@ __all__ = [
 ADAPTERS: tuple[str, ...] = ("llamacpp", "mock", "openai")
 
 
-def load_model(spec: str, *, api_key: str | None = None) -> ModelAdapter | AsyncModelAdapter:
+def load_model(
+    spec: str, *, api_key: str | None = None, threads: int | None = None
+) -> ModelAdapter | AsyncModelAdapter:
     """Build a model adapter from ``ADAPTER[:ARGUMENT]``.
 
     ``llamacpp:smollm2`` (the bundled SmolLM2-135M-Instruct), ``llamacpp:PATH.gguf``,
     ``mock`` or ``mock:NAME``, ``openai:MODEL@BASE_URL`` (an OpenAI-compatible server,
     e.g. ``openai:smollm2@http://127.0.0.1:8080/v1``; ``api_key`` is its bearer token,
     which the CLI reads from ``OPENAI_API_KEY``). Heavy libraries are imported only for
-    the adapter asked for.
+    the adapter asked for. ``threads`` caps the CPU threads of in-process models (a Ray
+    worker that reserves one CPU passes 1: llama.cpp's threads spin while they wait, so
+    more threads than reserved cores slow everything down).
     """
     adapter, _, arg = spec.partition(":")
     if adapter == "llamacpp":
         from assay.harness.models.llamacpp import LlamaCppModel
 
-        return LlamaCppModel(arg or "smollm2")
+        return LlamaCppModel(arg or "smollm2", n_threads=threads)
     if adapter == "mock":
         from assay.harness.models.mock import MockModel
 

@@ -77,7 +77,7 @@ _RETRY_AFTER_STATUSES = frozenset({429, 503})
 #: statuses a server gives when it refuses ``max_tokens=0`` (then 1 is tried)
 _MAX_TOKENS_REJECTED = frozenset({400, 422})
 
-NO_LOGPROBS = "server returned no logprobs; use generation tasks with this server"
+_NO_LOGPROBS = "server returned no logprobs; use generation tasks with this server"
 
 _T = TypeVar("_T")
 
@@ -163,7 +163,7 @@ def _public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+def _parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None
     when the header is absent or unreadable."""
     if value is None:
@@ -233,10 +233,10 @@ def _parse_echo(
     choice = _first_choice(body)
     lp = choice.get("logprobs")
     if not isinstance(lp, dict) or not lp:
-        raise ModelError(NO_LOGPROBS)
+        raise ModelError(_NO_LOGPROBS)
     tokens, token_lps = lp.get("tokens"), lp.get("token_logprobs")
     if not isinstance(tokens, list) or not isinstance(token_lps, list):
-        raise ModelError(NO_LOGPROBS + " (no 'tokens'/'token_logprobs' in choices[0].logprobs)")
+        raise ModelError(_NO_LOGPROBS + " (no 'tokens'/'token_logprobs' in choices[0].logprobs)")
     offsets = lp.get("text_offset")
     if offsets is None:  # reconstruct from the token texts
         offsets = [sum(len(str(t)) for t in tokens[:i]) for i in range(len(tokens))]
@@ -263,8 +263,9 @@ def _parse_echo(
     shift = prompt_end - len(prompt)
     if shift < 0:
         raise ModelError(
-            f"the server echoed {m} token(s) ending at character {prompt_end}, but the "
-            f"prompt has {len(prompt)} characters: it did not echo the whole prompt"
+            f"the server did not echo the whole prompt: its {m} token(s) end at character "
+            f"{prompt_end} of {len(prompt)}; it ignores echo=true, so it cannot score "
+            "continuations; use generation tasks with this server"
         )
     if shift > 0 and shift not in offsets[:m]:
         raise ModelError(
@@ -512,7 +513,7 @@ class OpenAIModel:
                         raise _Refused(self._scrub(f"{where}: {reason}"), status)
                     wait = None
                     if status in _RETRY_AFTER_STATUSES:
-                        wait = parse_retry_after(response.headers.get("retry-after"))
+                        wait = _parse_retry_after(response.headers.get("retry-after"))
                     raise _Retryable(f"HTTP {status}", reason, wait)
                 try:
                     body = response.json()
@@ -520,7 +521,14 @@ class OpenAIModel:
                     raise _Retryable("malformed", f"the answer is not JSON: {exc}") from exc
                 if not isinstance(body, dict):
                     raise _Retryable("malformed", "the answer is not a JSON object")
-                return parse(body)
+                try:
+                    return parse(body)
+                except AssayError:
+                    raise
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                    raise _Retryable(
+                        "malformed", f"unexpected answer: {type(exc).__name__}: {exc}"
+                    ) from exc
             except _Retryable as exc:
                 last = exc.reason
                 stats.reasons[exc.kind] = stats.reasons.get(exc.kind, 0) + 1
