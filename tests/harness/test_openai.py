@@ -714,3 +714,42 @@ def test_parse_retry_after() -> None:
     assert _parse_retry_after("soon") is None
     assert _parse_retry_after(None) is None
     assert _parse_retry_after("nan") is None
+
+
+# ---------------------------------------------------------------------- through the runner
+
+
+def test_runner_over_a_faulty_server_loses_nothing(make_server: Any, tmp_path: Any) -> None:
+    """Every unit ends scored or as an explicit error row; a re-run redoes only errors."""
+    from assay.harness import run_task
+    from assay.harness.tasks import Task, TaskItem
+    from assay.store import Store
+
+    items = tuple(TaskItem(f"i{k}", f"request {k}: say something", "w0") for k in range(60))
+    task = Task("say", "1", "generation", items, max_tokens=3, stop=())
+    doomed = frozenset(task.prompt(it, "default") for it in items[::15])
+    srv = make_server(fail_rate=0.3, seed=3, doomed=doomed, stall_s=3.0)
+    model = adapter_for(srv, max_concurrency=8, timeout_s=0.5, max_retries=4, seed=2)
+    with Store(tmp_path / "s.duckdb") as st:
+        outcome = run_task(st, task, model, progress=False)
+        assert outcome.errors == len(doomed)
+        assert st.count("responses") == len(items)
+        errors = st.read("responses", where={"status": "error"}).to_pylist()
+        assert {r["item_id"] for r in errors} == {it.item_id for it in items[::15]}
+        assert all("gave up" in r["error"] for r in errors)
+        ok = st.read("responses", where={"status": "ok"}).to_pylist()
+        for row in ok:
+            prompt = next(
+                task.prompt(it, "default") for it in items if it.item_id == row["item_id"]
+            )
+            assert row["output"] == generate_text(prompt, 3)
+        # the server recovers: a re-run sends only the failed units
+        srv.doomed = frozenset()
+        srv.fail_rate = 0.0
+        before = len(srv.arrivals)
+        again = run_task(st, task, model, progress=False)
+        assert again.done == len(doomed)
+        assert again.errors == 0
+        assert len(srv.arrivals) - before == len(doomed)
+        assert st.count("responses") == len(items)
+        assert st.read("responses", where={"status": "error"}).num_rows == 0
