@@ -472,12 +472,9 @@ def test_loglikelihood_matches_server(make_server: Any, modes: frozenset[str]) -
     assert second.logprobs == scores.logprobs[:2]
     echo = [b for b in srv.bodies if b.get("echo")]
     assert all(b["logprobs"] == 1 and b["temperature"] == 0 for b in echo)
-    if "min1" in modes:  # one refused probe, then max_tokens=1 for everything
-        assert model.stats.max_tokens_fallbacks >= 1
-        assert sum(b["max_tokens"] == 0 for b in echo) == model.stats.max_tokens_fallbacks
-        assert all(b["max_tokens"] == 1 for b in echo[-2:])
-    else:
-        assert all(b["max_tokens"] == 0 for b in echo)
+    # always one generated token (ignored): servers disagree on max_tokens=0
+    assert all(b["max_tokens"] == 1 for b in echo)
+    assert model.stats.max_tokens_fallbacks == 0
     assert model.stats.offset_shifts == (len(CHOICES) + 2 if bos else 0)
 
 
@@ -510,7 +507,7 @@ def test_continuations_of_one_item_go_concurrently(make_server: Any) -> None:
     ("modes", "message"),
     [
         (frozenset({"no_logprobs"}), "server returned no logprobs; use generation tasks"),
-        (frozenset({"no_echo"}), "did not echo the whole prompt.*ignores echo=true"),
+        (frozenset({"no_echo"}), "did not echo.*ignores echo=true"),
     ],
 )
 def test_no_logprobs_is_a_clear_error(

@@ -7,6 +7,7 @@ failure of one unit becomes that unit's explicit error row with a null score per
 
 from __future__ import annotations
 
+import asyncio
 import time
 import traceback
 from dataclasses import dataclass
@@ -122,7 +123,15 @@ def _grade(
         evaluated = result.tokens_evaluated
     else:
         answer = extract_answer(result.text, task.answer_pattern)
-        values = {task.metric: exact_match(answer, item.target)}
+        metadata: dict[str, Any] = {"answer": answer, "finish_reason": result.finish_reason}
+        if task.metric == "pass":  # code: the completion's tests run in the sandbox
+            from assay.harness.tasks.humaneval import grade_code
+
+            passed, graded = grade_code(item, result.text)
+            values = {"pass": passed}
+            metadata.update(graded)
+        else:
+            values = {task.metric: exact_match(answer, item.target)}
         response = Response(
             **key,
             task_version=task.version,
@@ -130,7 +139,7 @@ def _grade(
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
             latency_s=latency,
-            metadata={"answer": answer, "finish_reason": result.finish_reason},
+            metadata=metadata,
         )
         evaluated = result.input_tokens + result.output_tokens
     scores = tuple(Score(**key, metric=m, value=v) for m, v in values.items())
@@ -182,6 +191,11 @@ async def aevaluate(
             if isinstance(request, LoglikelihoodRequest)
             else await model.agenerate(request)
         )
-        return _grade(task, model.model_id, run_id, unit, result, time.perf_counter() - t0)
+        latency = time.perf_counter() - t0
+        if task.metric == "pass":  # code runs in the sandbox: keep the event loop free
+            return await asyncio.to_thread(
+                _grade, task, model.model_id, run_id, unit, result, latency
+            )
+        return _grade(task, model.model_id, run_id, unit, result, latency)
     except Exception as exc:  # CancelledError is a BaseException and propagates
         return _failed(task, model.model_id, run_id, unit, exc, time.perf_counter() - t0)

@@ -123,6 +123,27 @@ def _token_logprobs(model: object, text: str) -> TokenLogprobs | None:
     return None
 
 
+def _distribution_shifted(
+    candidate: TokenLogprobs, reference: TokenLogprobs, tolerance: float
+) -> bool | None:
+    """Whether the candidate scores each token with the distribution meant for the next
+    one: its top alternatives at position i hold token i + 1 with the reference's
+    log-probability of token i + 1. ``None`` when it reports no alternatives."""
+    if candidate.top is None:
+        return None
+    hits = total = 0
+    for i, top in enumerate(candidate.top[:-1]):
+        nxt = reference.logprobs[i + 1] if i + 1 < len(reference.logprobs) else None
+        if top is None or nxt is None or i + 1 >= len(candidate.tokens):
+            continue
+        value = top.get(candidate.tokens[i + 1])
+        if value is None:
+            continue
+        total += 1
+        hits += abs(value - nxt) <= max(tolerance, 1e-3)
+    return total > 0 and hits > total / 2
+
+
 def _shift_error(candidate: TokenLogprobs, reference: TokenLogprobs, shift: int) -> float:
     """Mean |difference| between candidate token i and reference token i + shift."""
     diffs = []
@@ -205,7 +226,9 @@ def check_model(
                     checked += 1
                     aligned = _shift_error(mine, ref_tokens, 0)
                     shifted = min(_shift_error(mine, ref_tokens, s) for s in (-1, 1))
-                    if shifted < aligned / 10 and aligned > tolerance:
+                    if (shifted < aligned / 10 and aligned > tolerance) or (
+                        aligned > tolerance and _distribution_shifted(mine, ref_tokens, tolerance)
+                    ):
                         shift_votes += 1
         best_model = max(range(len(conts)), key=got.logprobs.__getitem__)
         best_ref = max(range(len(conts)), key=ref_sums.__getitem__)

@@ -59,6 +59,8 @@ class TokenLogprobs:
     tokens: tuple[str, ...]
     offsets: tuple[int, ...]
     logprobs: tuple[float | None, ...]
+    #: the top alternatives the model reported at each position, when it reports them
+    top: tuple[dict[str, float] | None, ...] | None = None
 
     def total_from(self, char: int) -> float:
         """Sum of the log-probabilities of the tokens starting at or after ``char``."""

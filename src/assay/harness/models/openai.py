@@ -63,6 +63,7 @@ from assay.harness.models._base import (
     Generation,
     GenerationRequest,
     LoglikelihoodRequest,
+    TokenLogprobs,
 )
 
 __all__ = ["Endpoint", "OpenAIModel", "RequestStats"]
@@ -312,6 +313,31 @@ def _parse_echo(
     return scored, straddle, shift > 0
 
 
+def _parse_tokens(body: dict[str, Any], *, prompt: str) -> TokenLogprobs:
+    """The echoed prompt tokens of a completion made with ``max_tokens=1``."""
+    choice = _first_choice(body)
+    lp = choice.get("logprobs")
+    if not isinstance(lp, dict) or not isinstance(lp.get("tokens"), list):
+        raise ModelError(_NO_LOGPROBS)
+    tokens = [str(t) for t in lp["tokens"]]
+    values = lp.get("token_logprobs") or [None] * len(tokens)
+    offsets = lp.get("text_offset") or [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+    tops = lp.get("top_logprobs") or [None] * len(tokens)
+    generated = _usage(body, "completion_tokens")
+    m = len(tokens) - (1 if generated is None else generated)
+    if m <= 0 or len(values) < m or len(offsets) < m:
+        raise ModelError("the server did not echo the prompt's tokens")
+    return TokenLogprobs(
+        tokens=tuple(tokens[:m]),
+        offsets=tuple(int(o) for o in offsets[:m]),
+        logprobs=tuple(None if v is None else float(v) for v in values[:m]),
+        top=tuple(
+            {str(k): float(v) for k, v in t.items()} if isinstance(t, dict) else None
+            for t in tops[:m]
+        ),
+    )
+
+
 def _check(name: str, ok: bool, expected: str, got: object) -> None:
     if not ok:
         raise InputError(f"the {name!r} parameter of OpenAIModel must be {expected}; got {got!r}")
@@ -417,7 +443,10 @@ class OpenAIModel:
         self.stats = RequestStats()
         self._api_key = api_key or None
         self._rng = random.Random(seed)
-        self._echo_max_tokens = 0
+        # one generated token, ignored: servers disagree on max_tokens=0 (vLLM rejects
+        # or crashed on it; llama-cpp-python's server reads it as "no limit" and
+        # generates up to the context window)
+        self._echo_max_tokens = 1
         self._client: httpx.AsyncClient | None = None
         self._sem: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -641,6 +670,21 @@ class OpenAIModel:
         self.stats.boundary_straddles += straddle
         self.stats.offset_shifts += shifted
         return scored
+
+    async def atoken_logprobs(self, text: str) -> TokenLogprobs:
+        """The server's echoed tokens of ``text`` with their log-probabilities and top
+        alternatives, as it reports them (for :func:`~assay.harness.conformance.check_model`)."""
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "prompt": text,
+            "max_tokens": 1,
+            "echo": True,
+            "logprobs": 1,
+            "temperature": 0,
+        }
+        return await self._post(
+            "/completions", payload, functools.partial(_parse_tokens, prompt=text)
+        )
 
     async def aloglikelihood(self, request: LoglikelihoodRequest) -> ChoiceScores:
         """Log-likelihood of each continuation after the context, from echoed prompt

