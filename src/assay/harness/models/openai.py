@@ -252,6 +252,10 @@ def _parse_echo(
 
     generated = _usage(body, "completion_tokens")
     generated = max_tokens if generated is None else generated
+    if generated and "".join(tokens) == prompt:
+        # the server listed only the prompt's tokens, not the generated one
+        # (llama-cpp-python's server does this)
+        generated = 0
     m = n - generated  # tokens of the echoed prompt
     if m <= 0:
         raise ModelError(
@@ -325,6 +329,8 @@ def _parse_tokens(body: dict[str, Any], *, prompt: str) -> TokenLogprobs:
     tops = lp.get("top_logprobs") or [None] * len(tokens)
     generated = _usage(body, "completion_tokens")
     m = len(tokens) - (1 if generated is None else generated)
+    if "".join(tokens) == prompt:  # only the prompt's tokens were listed
+        m = len(tokens)
     if m <= 0 or len(values) < m or len(offsets) < m:
         raise ModelError("the server did not echo the prompt's tokens")
     return TokenLogprobs(
