@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,12 @@ def run(
     variant: Annotated[
         list[str] | None, typer.Option(help="Prompt variant to run (repeatable; default all).")
     ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            help="Sampling temperature (default: the task's; use > 0 with -n for pass@k)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and generated tasks.")] = 0,
     executor: Annotated[
         str, typer.Option(help="local, or ray (shards on Ray workers, each with its own model).")
@@ -53,6 +60,10 @@ def run(
     from assay.harness.tasks import load_task
 
     spec = load_task(task, seed=seed)
+    if temperature is not None:
+        if temperature < 0:
+            raise typer.BadParameter(f"must be >= 0; got {temperature}", param_hint="--temperature")
+        spec = dataclasses.replace(spec, temperature=temperature)  # a new content hash
     with open_store(store, read_only=False) as st:
         outcome = run_task(
             st,
