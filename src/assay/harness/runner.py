@@ -274,7 +274,11 @@ def _run(
         assay_version=__version__,
         data_hash=task.content_hash,
         seed=seed,
-        metadata={"python": platform.python_version(), "platform": platform.platform()},
+        metadata={
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "packages": _package_versions(),
+        },
     )
     store.write(
         {
@@ -374,6 +378,32 @@ def _run(
         seconds=time.perf_counter() - started,
         error_examples=tuple(examples),
     )
+
+
+#: libraries whose versions can change a run's numbers
+_PACKAGES = (
+    "assay",
+    "duckdb",
+    "numpy",
+    "llama-cpp-python",
+    "httpx",
+    "ray",
+    "transformers",
+    "torch",
+)
+
+
+def _package_versions() -> dict[str, str]:
+    """Installed versions of :data:`_PACKAGES` (those that are installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str] = {}
+    for name in _PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
 
 
 def _with_status(run: Run, status: str, done: int, errors: int) -> Run:
