@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 #: adapter names accepted by :func:`load_model`
-ADAPTERS: tuple[str, ...] = ("llamacpp", "mock", "openai")
+ADAPTERS: tuple[str, ...] = ("llamacpp", "mock", "openai", "transformers")
 
 
 def load_model(
@@ -37,7 +37,8 @@ def load_model(
     ``llamacpp:smollm2`` (the bundled SmolLM2-135M-Instruct), ``llamacpp:PATH.gguf``,
     ``mock`` or ``mock:NAME``, ``openai:MODEL@BASE_URL`` (an OpenAI-compatible server,
     e.g. ``openai:smollm2@http://127.0.0.1:8080/v1``; ``api_key`` is its bearer token,
-    which the CLI reads from ``OPENAI_API_KEY``). Heavy libraries are imported only for
+    which the CLI reads from ``OPENAI_API_KEY``), ``transformers:PATH`` (a local Hugging
+    Face checkpoint directory; the ``transformers`` extra). Heavy libraries are imported only for
     the adapter asked for. ``threads`` caps the CPU threads of in-process models (a Ray
     worker that reserves one CPU passes 1: llama.cpp's threads spin while they wait, so
     more threads than reserved cores slow everything down).
@@ -63,6 +64,15 @@ def load_model(
         if base_url:
             return OpenAIModel(model, base_url, api_key=api_key)
         return OpenAIModel(model, api_key=api_key)
+    if adapter == "transformers":
+        from assay.harness.models.transformers import TransformersModel
+
+        if not arg:
+            raise InputError(
+                f"{spec!r}: the transformers adapter needs a checkpoint directory: "
+                "transformers:PATH"
+            )
+        return TransformersModel(arg, threads=threads)
     raise InputError(
         f"unknown model adapter {adapter!r} in {spec!r}; expected one of {', '.join(ADAPTERS)} "
         "(e.g. llamacpp:smollm2)"
