@@ -123,7 +123,8 @@ def run_task(
     ray_address: str | None = None,
     ray_temp_dir: str | Path | None = None,
     cache: RequestCache | str | Path | None = None,
-    flush_every: int = 16,
+    flush_every: int = 4096,
+    flush_seconds: float = 1.0,
     progress: bool = True,
 ) -> RunOutcome:
     """Evaluate ``model`` on ``task`` and store every item's response and scores.
@@ -156,8 +157,12 @@ def run_task(
     cache
         A :class:`~assay.harness.cache.RequestCache` or its file: requests answered
         before (by any run) are not sent to the model again.
-    flush_every
-        Units per store transaction.
+    flush_every, flush_seconds
+        Finished units are written in one store transaction when ``flush_every`` have
+        gathered or ``flush_seconds`` have passed since the last write, whichever comes
+        first (and when the run stops, however it stops): a crash loses at most that much
+        finished work, which a re-run redoes, and fast models are not slowed by a
+        transaction per handful of items.
     progress
         Show a progress bar (units, rate, errors, ETA) on stderr.
 
@@ -222,7 +227,7 @@ def run_task(
             n_samples,
             limit,
             seed,
-            flush_every,
+            (flush_every, flush_seconds),
             progress,
         )
     finally:
@@ -241,7 +246,7 @@ def _run(
     n_samples: int,
     limit: int | None,
     seed: int,
-    flush_every: int,
+    flush_at: tuple[int, float],
     progress: bool,
 ) -> RunOutcome:
     run_id = run_id_for(
@@ -331,7 +336,12 @@ def _run(
     responses: list[Response] = []
     scores: list[Score] = []
 
+    flush_every, flush_seconds = flush_at
+    last_flush = time.perf_counter()
+
     def flush() -> None:
+        nonlocal last_flush
+        last_flush = time.perf_counter()
         if responses:
             store.write({"responses": list(responses), "scores": list(scores)})
             responses.clear()
@@ -350,7 +360,10 @@ def _run(
                     if len(examples) < 3:
                         examples.append(f"{result.response.item_id}: {result.response.error}")
                 tick(errors)
-                if len(responses) >= flush_every:
+                if (
+                    len(responses) >= flush_every
+                    or time.perf_counter() - last_flush >= flush_seconds
+                ):
                     flush()
             flush()
         status = "complete"
