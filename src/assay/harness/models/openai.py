@@ -77,6 +77,8 @@ _RETRY_STATUSES = frozenset({408, 409, 429})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 #: statuses a server gives when it refuses ``max_tokens=0`` (then 1 is tried)
 _MAX_TOKENS_REJECTED = frozenset({400, 422})
+#: connections per httpx client (see ``OpenAIModel._session``)
+_POOL = 4
 
 _NO_LOGPROBS = "server returned no logprobs; use generation tasks with this server"
 
@@ -453,8 +455,8 @@ class OpenAIModel:
         # or crashed on it; llama-cpp-python's server reads it as "no limit" and
         # generates up to the context window)
         self._echo_max_tokens = 1
-        self._client: httpx.AsyncClient | None = None
-        self._sem: asyncio.Semaphore | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._slots: asyncio.Queue[int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
@@ -471,37 +473,49 @@ class OpenAIModel:
         }
 
     # ------------------------------------------------------------------ transport
-    def _session(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        """The client and the concurrency gate of the running event loop (a new loop,
-        e.g. a second ``asyncio.run``, gets new ones)."""
+    def _session(self) -> tuple[list[httpx.AsyncClient], asyncio.Queue[int]]:
+        """The clients and the free request slots of the running event loop (a new loop,
+        e.g. a second ``asyncio.run``, gets new ones).
+
+        ``max_concurrency`` slots gate the requests in flight. They are spread over
+        several clients of at most :data:`_POOL` connections each, because httpcore
+        checks every pooled connection for expiry on every request (encode/httpcore#1035):
+        one pool of 32 connections made the client, not the server, the bottleneck. A
+        slot names its client, so a request always finds a free connection."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._sem is None or self._loop is not loop:
+        if not self._clients or self._slots is None or self._loop is not loop:
             headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-            self._client = httpx.AsyncClient(
-                headers=headers,
-                timeout=httpx.Timeout(self.timeout_s),
-                limits=httpx.Limits(
-                    max_connections=self.max_concurrency,
-                    max_keepalive_connections=self.max_concurrency,
-                ),
-                # proxies and certificates come from arguments, not the environment
-                trust_env=False,
-            )
-            self._sem = asyncio.Semaphore(self.max_concurrency)
+            n_clients = -(-self.max_concurrency // _POOL)
+            self._clients = []
+            self._slots = asyncio.Queue()
+            for i in range(n_clients):
+                size = len(range(i, self.max_concurrency, n_clients))
+                self._clients.append(
+                    httpx.AsyncClient(
+                        headers=headers,
+                        timeout=httpx.Timeout(self.timeout_s),
+                        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                        # proxies and certificates come from arguments, not the environment
+                        trust_env=False,
+                    )
+                )
+                for _ in range(size):
+                    self._slots.put_nowait(i)
             self._loop = loop
-        return self._client, self._sem
+        return self._clients, self._slots
 
     async def aclose(self) -> None:
         """Close the connections (the adapter reconnects if used again)."""
-        client, loop = self._client, self._loop
-        self._client = self._sem = self._loop = None
-        if client is not None:
+        clients, loop = self._clients, self._loop
+        self._clients, self._slots, self._loop = [], None, None
+        if clients:
             try:
                 running = asyncio.get_running_loop()
             except RuntimeError:  # pragma: no cover - aclose is awaited, so a loop runs
                 running = None
             if running is loop:
-                await client.aclose()
+                for client in clients:
+                    await client.aclose()
 
     def _scrub(self, text: str) -> str:
         if self._api_key:
@@ -517,7 +531,7 @@ class OpenAIModel:
     ) -> _T:
         """POST ``payload`` with retries (module docstring); ``parse`` turns the JSON
         answer into a result and raises ``_Retryable`` for a malformed one."""
-        client, sem = self._session()
+        clients, slots = self._session()
         url = self.base_url + path
         where = _public_url(url)
         stats = self.stats
@@ -530,8 +544,11 @@ class OpenAIModel:
             stats.retries += attempt > 0
             try:
                 try:
-                    async with sem:
-                        response = await client.post(url, json=payload)
+                    slot = await slots.get()
+                    try:
+                        response = await clients[slot].post(url, json=payload)
+                    finally:
+                        slots.put_nowait(slot)
                 except httpx.TimeoutException as exc:
                     raise _Retryable(
                         "timeout", f"timed out after {self.timeout_s:g} s ({type(exc).__name__})"
