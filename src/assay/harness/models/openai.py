@@ -488,6 +488,8 @@ class OpenAIModel:
             n_clients = -(-self.max_concurrency // _POOL)
             self._clients = []
             self._slots = asyncio.Queue()
+            # one TLS context for all the clients (each would build its own)
+            tls = httpx.create_ssl_context(trust_env=False)
             for i in range(n_clients):
                 size = len(range(i, self.max_concurrency, n_clients))
                 self._clients.append(
@@ -495,6 +497,7 @@ class OpenAIModel:
                         headers=headers,
                         timeout=httpx.Timeout(self.timeout_s),
                         limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                        verify=tls,
                         # proxies and certificates come from arguments, not the environment
                         trust_env=False,
                     )
