@@ -15,6 +15,7 @@ from assay.cli import ls as ls_cmd
 from assay.cli import run as run_cmd
 from assay.cli import scores as scores_cmd
 from assay.cli import show as show_cmd
+from assay.cli import subset as subset_cmd
 
 __all__ = ["app", "main"]
 
@@ -50,6 +51,7 @@ app.add_typer(ls_cmd.app, name="ls")
 app.command("show")(show_cmd.show)
 app.command("export")(export_cmd.export)
 app.command("scores")(scores_cmd.scores)
+app.add_typer(subset_cmd.app, name="subset")
 
 
 def main(argv: list[str] | None = None) -> int:
