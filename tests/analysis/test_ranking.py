@@ -507,10 +507,28 @@ def test_public_api() -> None:
 
     assert ranking.__all__ == sorted(ranking.__all__)
     assert set(ranking.__all__) == {
+        "AggregateEntry",
+        "BenchmarkAggregate",
         "BradleyTerry",
         "EloRating",
+        "FailureSensitivity",
+        "Judge",
         "ModelRating",
+        "PairProposal",
+        "ProposedPair",
         "RatingInterval",
         "Ratings",
+        "StoredVerdicts",
         "StyleCoefficient",
+        "SwissEntry",
+        "SwissResult",
+        "TournamentResult",
+        "WhatIf",
+        "WhatIfRow",
+        "aggregate_scores",
+        "failure_sensitivity",
+        "propose_pairs",
+        "swiss_tournament",
+        "varco_arena",
+        "what_if",
     }

@@ -7,11 +7,13 @@ import sys
 import typer
 
 from assay._version import __version__
+from assay.cli import agreement as agreement_cmd
 from assay.cli import check_model as check_model_cmd
 from assay.cli import demo as demo_cmd
 from assay.cli import export as export_cmd
 from assay.cli import import_ as import_cmd
 from assay.cli import ls as ls_cmd
+from assay.cli import rank as rank_cmd
 from assay.cli import run as run_cmd
 from assay.cli import scores as scores_cmd
 from assay.cli import show as show_cmd
@@ -52,6 +54,8 @@ app.command("show")(show_cmd.show)
 app.command("export")(export_cmd.export)
 app.command("scores")(scores_cmd.scores)
 app.add_typer(subset_cmd.app, name="subset")
+app.command("rank")(rank_cmd.rank)
+app.command("agreement")(agreement_cmd.agreement)
 
 
 def main(argv: list[str] | None = None) -> int:
