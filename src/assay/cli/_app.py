@@ -13,6 +13,8 @@ from assay.cli import demo as demo_cmd
 from assay.cli import export as export_cmd
 from assay.cli import import_ as import_cmd
 from assay.cli import ls as ls_cmd
+from assay.cli import monitor as monitor_cmd
+from assay.cli import predict as predict_cmd
 from assay.cli import rank as rank_cmd
 from assay.cli import run as run_cmd
 from assay.cli import scores as scores_cmd
@@ -56,6 +58,8 @@ app.command("scores")(scores_cmd.scores)
 app.add_typer(subset_cmd.app, name="subset")
 app.command("rank")(rank_cmd.rank)
 app.command("agreement")(agreement_cmd.agreement)
+app.command("predict")(predict_cmd.predict)
+app.command("monitor")(monitor_cmd.monitor)
 
 
 def main(argv: list[str] | None = None) -> int:

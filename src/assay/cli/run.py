@@ -48,6 +48,18 @@ def run(
         Path | None,
         typer.Option(help="Request cache file: requests answered before are not re-sent."),
     ] = None,
+    until_pass: Annotated[
+        int | None,
+        typer.Option(
+            "--until-pass",
+            metavar="MAX",
+            help="Sample each item until it passes (PassUntil), at most MAX draws per item; "
+            "prints the pass rate with the unbiased estimator and its interval.",
+        ),
+    ] = None,
+    passes: Annotated[
+        int, typer.Option(help="With --until-pass: passes to sample each item until.")
+    ] = 2,
     store: StoreOption = None,
 ) -> None:
     """Run MODEL on TASK and store every item's response and scores.
@@ -64,6 +76,31 @@ def run(
         if temperature < 0:
             raise typer.BadParameter(f"must be >= 0; got {temperature}", param_hint="--temperature")
         spec = dataclasses.replace(spec, temperature=temperature)  # a new content hash
+    if until_pass is not None:
+        from assay.analysis.predict import pass_until
+        from assay.harness.models import ModelAdapter
+
+        adapter = load_model_spec(model)
+        if not isinstance(adapter, ModelAdapter):
+            raise typer.BadParameter(
+                "--until-pass runs an in-process model (llamacpp, transformers, mock)",
+                param_hint="--model",
+            )
+        with open_store(store, read_only=False) as st:
+            result = pass_until(
+                spec,
+                adapter,
+                max_samples=until_pass,
+                r=passes,
+                estimator="unbiased" if passes >= 2 else "mle",
+                limit=limit,
+                variant=variant[0] if variant else None,
+                seed=seed,
+                store=st,
+            )
+        err.print(f"run {result.signature['run_id']}: {result.draws} draws", markup=False)
+        out.print(result)
+        return
     with open_store(store, read_only=False) as st:
         outcome = run_task(
             st,

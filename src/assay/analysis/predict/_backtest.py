@@ -1,0 +1,250 @@
+"""Backtests: hold out the largest model of each family, predict it from the smaller ones.
+
+Each method predicts every held-out (model, task) score from the rest of the data; the
+result reports each method's mean absolute error and interval coverage beside two naive
+baselines: a line in log-compute through the family's smaller models, and the score of
+the family's largest remaining model.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from assay._display import html_table, rich_table
+from assay._version import __version__
+from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders
+from assay.analysis.predict._observational import ObservationalScaling
+from assay.analysis.predict._scaling import ScalingLaw
+from assay.errors import DegenerateDataWarning, InputError
+
+__all__ = ["BACKTEST_METHODS", "Backtest", "BacktestMethod", "backtest"]
+
+BacktestMethod = Literal["sigmoid", "power_law", "observational", "linear", "last"]
+BACKTEST_METHODS: tuple[BacktestMethod, ...] = (
+    "sigmoid",
+    "power_law",
+    "observational",
+    "linear",
+    "last",
+)
+#: the naive baselines every method is compared with
+BASELINES: tuple[BacktestMethod, ...] = ("linear", "last")
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Errors of each method on held-out models.
+
+    ``summary`` has one row per method: ``mae``, ``max_error``, ``coverage`` (share of
+    held-out scores inside the interval), ``n`` and ``ratio_to_baseline`` (MAE over the
+    better baseline's MAE). ``predictions`` has one row per (method, model, task).
+    """
+
+    summary: pd.DataFrame
+    predictions: pd.DataFrame
+    skipped: tuple[str, ...] = ()
+    signature: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best(self) -> str:
+        """The method (not a baseline) with the smallest MAE."""
+        s = self.summary[~self.summary["method"].isin(BASELINES)]
+        return str(s.sort_values("mae").iloc[0]["method"])
+
+    def mae(self, method: str) -> float:
+        s = self.summary
+        return float(s.loc[s["method"] == method, "mae"].iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary.to_dict(orient="records"),
+            "skipped": list(self.skipped),
+            "signature": self.signature,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=float)
+
+    def to_rows(self) -> tuple[list[str], list[list[object]]]:
+        cols = ["method", "MAE", "max error", "coverage", "n", "MAE / better baseline"]
+        rows: list[list[object]] = [
+            [r.method, r.mae, r.max_error, r.coverage, r.n, r.ratio_to_baseline]
+            for r in self.summary.itertuples()
+        ]
+        return cols, rows
+
+    @property
+    def title(self) -> str:
+        conf = self.signature.get("confidence", 0.95)
+        return f"backtest: largest model of each family held out ({conf:.0%} intervals)"
+
+    def __rich__(self) -> object:
+        cols, rows = self.to_rows()
+        return rich_table(cols, rows, title=self.title)
+
+    def _repr_html_(self) -> str:
+        cols, rows = self.to_rows()
+        return html_table(cols, rows, title=self.title)
+
+
+def backtest(
+    frame: pd.DataFrame,
+    *,
+    methods: Sequence[BacktestMethod] = BACKTEST_METHODS,
+    chance: float | Mapping[str, float] = 0.0,
+    axis: Axis = "compute",
+    resamples: int = 200,
+    confidence: float = 0.95,
+    n_components: int = 2,
+    seed: int | np.random.Generator = 0,
+) -> Backtest:
+    """Hold out each family's largest model and predict its scores from the rest.
+
+    Parameters
+    ----------
+    frame
+        A tidy scaling frame (see :func:`~assay.analysis.predict.scaling_frame`).
+    methods
+        Methods to compare, among :data:`BACKTEST_METHODS`; the baselines ``"linear"``
+        and ``"last"`` are always added.
+    chance
+        Chance floors per task (sigmoid and observational maps).
+    axis
+        ``"compute"`` or ``"parameters"``.
+    resamples, confidence, seed
+        Bootstrap settings of the intervals.
+    n_components
+        Capabilities of the observational method.
+
+    Returns
+    -------
+    Backtest
+        Per-method MAE, maximum error and interval coverage, and every prediction.
+        Families with fewer than three sizes once the largest is held out are left out
+        with a :class:`~assay.errors.DegenerateDataWarning` (their models still inform the
+        observational method's capability space).
+
+    References
+    ----------
+    Ruan, Y., Maddison, C. J. & Hashimoto, T. (2024). Observational scaling laws and the
+    predictability of language model performance. arXiv:2405.10938 (hold-out protocol).
+    """
+    for m in methods:
+        if m not in BACKTEST_METHODS:
+            raise InputError(
+                f"the 'methods' parameter of backtest must hold values of {list(BACKTEST_METHODS)}; "
+                f"got {m!r}"
+            )
+    chosen = list(dict.fromkeys([*methods, *BASELINES]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        valid, skipped = check_ladders(frame, axis=axis, on_invalid="skip", caller="backtest")
+    reasons = [s.reason for s in skipped]
+    size = valid.drop_duplicates("model_id").groupby("family")["x"]
+    largest_x = size.transform("max")
+    per_model = valid.drop_duplicates("model_id").assign(_largest=largest_x)
+    held_models = per_model.loc[per_model["x"] == per_model["_largest"], ["model_id", "family"]]
+    held_models = held_models.drop_duplicates("family", keep="last")
+    train = valid[~valid["model_id"].isin(held_models["model_id"])]
+    sizes_left = train.groupby("family")["x"].apply(lambda s: s.round(9).nunique())
+    too_small = sorted(sizes_left[sizes_left < MIN_SIZES].index)
+    for f in too_small:
+        reasons.append(
+            f"family {f!r} has {int(sizes_left[f])} sizes once its largest model is held out; "
+            f"a backtest needs {MIN_SIZES}"
+        )
+    del caught
+    if reasons:
+        warnings.warn(
+            "left out of the backtest: " + "; ".join(reasons), DegenerateDataWarning, stacklevel=2
+        )
+    families = sorted(set(held_models["family"]) - set(too_small))
+    if not families:
+        raise InputError("no family has four or more sizes: nothing to backtest")
+    held = valid[valid["model_id"].isin(held_models["model_id"]) & valid["family"].isin(families)]
+    train = train[train["family"].isin(families)]
+    cols = ["model_id", "family", "parameters", "training_tokens", "training_flops"]
+    targets = held.drop_duplicates("model_id")[[c for c in cols if c in held.columns]]
+    truth = held.set_index(["model_id", "task"])["score"]
+
+    preds: list[pd.DataFrame] = []
+    with warnings.catch_warnings():
+        # the extrapolation warnings of the methods are reported in the rows' notes
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        for method in chosen:
+            if method == "last":
+                prev = train.loc[train.groupby("family")["x"].transform("max") == train["x"]]
+                last = prev.groupby(["family", "task"], as_index=False)["score"].mean()
+                p = held[["model_id", "family", "task"]].merge(last, on=["family", "task"])
+                p = p.rename(columns={"score": "prediction"}).assign(
+                    ci_low=np.nan, ci_high=np.nan, note=""
+                )
+            elif method == "observational":
+                others = frame[~frame["model_id"].isin(held_models["model_id"])]
+                obs = ObservationalScaling(
+                    n_components,
+                    chance=chance,
+                    axis=axis,
+                    resamples=resamples,
+                    confidence=confidence,
+                    seed=seed,
+                ).fit(others)
+                p = obs.predict(targets).to_pandas()
+            else:
+                law = ScalingLaw(
+                    method,
+                    chance=chance,
+                    axis=axis,
+                    resamples=resamples,
+                    confidence=confidence,
+                    seed=seed,
+                ).fit(train)
+                p = law.predict(targets).to_pandas()
+            p = p[["model_id", "family", "task", "prediction", "ci_low", "ci_high", "note"]]
+            preds.append(p.assign(method=method))
+    all_preds = pd.concat(preds, ignore_index=True)
+    all_preds = all_preds.merge(
+        truth.rename("observed").reset_index(), on=["model_id", "task"], how="inner"
+    )
+    all_preds["error"] = (all_preds["prediction"] - all_preds["observed"]).abs()
+    all_preds["covered"] = (all_preds["ci_low"] <= all_preds["observed"]) & (
+        all_preds["observed"] <= all_preds["ci_high"]
+    )
+    rows = []
+    for name, g in all_preds.groupby("method", sort=False):
+        has_ci = g["ci_low"].notna().any()
+        rows.append(
+            {
+                "method": str(name),
+                "mae": float(g["error"].mean()),
+                "max_error": float(g["error"].max()),
+                "coverage": float(g["covered"].mean()) if has_ci else float("nan"),
+                "n": len(g),
+            }
+        )
+    summary = pd.DataFrame(rows)
+    better = summary.loc[summary["method"].isin(BASELINES), "mae"].min()
+    summary["ratio_to_baseline"] = summary["mae"] / better
+    summary = summary.sort_values("mae").reset_index(drop=True)
+    return Backtest(
+        summary=summary,
+        predictions=all_preds,
+        skipped=tuple(reasons),
+        signature={
+            "method": "backtest, largest model per family held out",
+            "params": {"methods": chosen, "axis": axis, "n_components": n_components},
+            "held_out": sorted(targets["model_id"]),
+            "assay_version": __version__,
+            "n": len(truth),
+            "resamples": resamples,
+            "confidence": confidence,
+            "seed": seed if isinstance(seed, int) else "generator",
+        },
+    )

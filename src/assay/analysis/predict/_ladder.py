@@ -1,0 +1,237 @@
+"""The scaling data: one score per (model, task) with the model's size and compute.
+
+Every prediction method reads the same tidy frame, one row per model and task:
+
+``model_id, family, parameters, training_tokens, training_flops, task, score``
+
+(``checkpoint_step`` too for training series). :func:`scaling_frame` builds it from a
+store: item-level ``scores`` are averaged per model and task, and tasks imported only as
+aggregates (lm-evaluation-harness v0.3 files) use the ``aggregates`` rows. Compute is the
+stored training FLOPs or, when they are missing, ``6 * parameters * training_tokens``.
+:func:`check_ladders` refuses (or, on request, skips with a warning) what cannot be
+extrapolated honestly: models whose compute cannot be derived, families with fewer than
+three sizes, and families whose compute does not grow with their parameter count.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from assay.errors import DegenerateDataWarning, InputError
+from assay.store import Store
+
+__all__ = [
+    "Axis",
+    "OnInvalid",
+    "Skipped",
+    "check_ladders",
+    "resolve_compute",
+    "scaling_frame",
+]
+
+Axis = Literal["compute", "parameters"]
+OnInvalid = Literal["raise", "skip"]
+
+#: columns of the tidy scaling frame
+COLUMNS = (
+    "model_id",
+    "family",
+    "parameters",
+    "training_tokens",
+    "training_flops",
+    "checkpoint_step",
+    "task",
+    "score",
+)
+#: the family name given to models stored without one
+NO_FAMILY = "-"
+#: the fewest distinct sizes a family needs for a fit (assay's choice: three points
+#: determine a curve's level, slope and curvature; fewer is a line through noise)
+MIN_SIZES = 3
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A family (or model) left out of a fit, and why."""
+
+    family: str
+    reason: str
+
+
+def scaling_frame(
+    store: Store,
+    *,
+    tasks: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    metric: str | None = None,
+) -> pd.DataFrame:
+    """The tidy scaling frame of a store: mean score per model and task, with the
+    ``models`` table's size columns.
+
+    Parameters
+    ----------
+    store
+        The store.
+    tasks, models
+        Only these tasks and models (all when ``None``).
+    metric
+        The metric to average (default ``acc``, else each task's first metric in
+        alphabetical order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`; item-level scores where they exist, else aggregates.
+    """
+    item = store.query(
+        "SELECT model_id, task, metric, avg(value) AS score, count(value) AS n "
+        "FROM scores WHERE value IS NOT NULL GROUP BY model_id, task, metric"
+    ).to_pandas()
+    item["source"] = 0
+    agg = store.query(
+        "SELECT model_id, task, metric, avg(value) AS score, count(value) AS n "
+        "FROM aggregates WHERE value IS NOT NULL GROUP BY model_id, task, metric"
+    ).to_pandas()
+    agg["source"] = 1
+    both = pd.concat([item, agg], ignore_index=True)
+    if tasks is not None:
+        both = both[both["task"].isin(list(tasks))]
+    if models is not None:
+        both = both[both["model_id"].isin(list(models))]
+    if metric is not None:
+        both = both[both["metric"] == metric]
+    # item rows before aggregates; then acc (any filter suffix), then the first metric by name
+    base = both["metric"].str.split(",").str[0]
+    both = both.assign(_not_acc=~base.eq("acc")).sort_values(
+        ["model_id", "task", "source", "_not_acc", "metric"], kind="stable"
+    )
+    both = both.drop_duplicates(["model_id", "task"])
+    meta = store.read("models", format="pandas").drop(columns=["metadata"])
+    frame = both.merge(meta, on="model_id", how="left")
+    out: pd.DataFrame = frame.loc[:, list(COLUMNS)].reset_index(drop=True)
+    return out
+
+
+def resolve_compute(frame: pd.DataFrame, axis: Axis = "compute") -> pd.Series:
+    """``log10`` of each row's compute (FLOPs, else ``6 * N * D``) or parameter count.
+
+    Rows whose value cannot be derived are NaN; :func:`check_ladders` reports them.
+    """
+
+    def column(name: str) -> pd.Series:
+        if name not in frame.columns:
+            return pd.Series(np.nan, index=frame.index)
+        return pd.to_numeric(frame[name], errors="coerce").astype(float)
+
+    params = column("parameters")
+    if axis == "parameters":
+        value = params
+    else:
+        flops = column("training_flops")
+        value = flops.where(flops > 0, 6.0 * params * column("training_tokens"))
+    value = value.where(value > 0)
+    return pd.Series(np.log10(value.to_numpy(dtype=float)), index=frame.index, name="x")
+
+
+def check_ladders(
+    frame: pd.DataFrame,
+    *,
+    axis: Axis = "compute",
+    on_invalid: OnInvalid = "raise",
+    min_sizes: int = MIN_SIZES,
+    caller: str = "fit",
+) -> tuple[pd.DataFrame, list[Skipped]]:
+    """Validate a scaling frame and add its ``x`` (log10 compute) column.
+
+    Parameters
+    ----------
+    frame
+        A tidy scaling frame (see :func:`scaling_frame`).
+    axis
+        ``"compute"`` (training FLOPs or 6ND) or ``"parameters"``.
+    on_invalid
+        ``"raise"``: an :class:`~assay.errors.InputError` naming the first problem;
+        ``"skip"``: leave the offending family out with a
+        :class:`~assay.errors.DegenerateDataWarning` and list it in the returned skips.
+    min_sizes
+        The fewest distinct model sizes a family needs.
+
+    Returns
+    -------
+    frame, skipped
+        The valid rows with ``family`` filled and ``x`` added; the families left out.
+    """
+    if on_invalid not in ("raise", "skip"):
+        raise InputError(
+            f"the 'on_invalid' parameter of {caller} must be 'raise' or 'skip'; got {on_invalid!r}"
+        )
+    if axis not in ("compute", "parameters"):
+        raise InputError(
+            f"the 'axis' parameter of {caller} must be 'compute' or 'parameters'; got {axis!r}"
+        )
+    missing_cols = [c for c in ("model_id", "task", "score") if c not in frame.columns]
+    if missing_cols:
+        raise InputError(f"the scaling frame has no column(s) {missing_cols}")
+    df = frame.copy()
+    if "family" not in df.columns:
+        df["family"] = NO_FAMILY
+    df["family"] = df["family"].fillna(NO_FAMILY).astype(str)
+    df["score"] = pd.to_numeric(df["score"], errors="coerce")
+    df["x"] = resolve_compute(df, axis)
+    problems: list[Skipped] = []
+
+    def problem(family: str, reason: str) -> None:
+        if on_invalid == "raise":
+            raise InputError(reason)
+        problems.append(Skipped(family, reason))
+
+    need = (
+        "parameters" if axis == "parameters" else "training_flops or parameters and training_tokens"
+    )
+    for family, rows in df.groupby("family", sort=True):
+        bad = sorted(rows.loc[rows["x"].isna(), "model_id"].unique())
+        if bad:
+            problem(
+                str(family),
+                f"family {family!r}: cannot place model(s) {bad} on the {axis} axis: the models "
+                f"table lacks {need} (fill them in, or use axis='parameters')",
+            )
+            continue
+        sizes = rows.drop_duplicates("model_id")
+        n_sizes = sizes["x"].round(9).nunique()
+        if n_sizes < min_sizes:
+            problem(
+                str(family),
+                f"family {family!r} has {n_sizes} distinct model size(s) "
+                f"({sorted(sizes['model_id'])}); a scaling fit needs at least {min_sizes}",
+            )
+            continue
+        if axis == "compute" and "parameters" in sizes.columns:
+            by_size = sizes.dropna(subset=["parameters"]).sort_values(["parameters", "x"])
+            drops = np.diff(by_size["x"].to_numpy()) < -1e-9
+            if drops.any():
+                i = int(np.argmax(drops))
+                a, b = by_size.iloc[i], by_size.iloc[i + 1]
+                problem(
+                    str(family),
+                    f"family {family!r}: compute is not monotone in model size: "
+                    f"{b['model_id']} ({b['parameters']:.3g} parameters) was trained with less "
+                    f"compute than {a['model_id']} ({a['parameters']:.3g} parameters); the "
+                    "models do not form one scaling ladder (split the family)",
+                )
+                continue
+    if problems:
+        warnings.warn(
+            "left out of the fit: " + "; ".join(p.reason for p in problems),
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+        df = df[~df["family"].isin({p.family for p in problems})]
+    df = df.dropna(subset=["score"])
+    return df.reset_index(drop=True), problems

@@ -1,0 +1,290 @@
+"""Scaling fits (against scipy's bounded least squares and simulated truth), bad input,
+extrapolation warnings, and the backtests on the Pythia and ObsScaling data."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import least_squares
+
+from assay.analysis.predict import (
+    ObservationalScaling,
+    ScalingLaw,
+    backtest,
+    check_ladders,
+    scaling_frame,
+)
+from assay.errors import DegenerateDataWarning, InputError, NotFittedError
+from assay.schema import Aggregate, Model, Run
+from assay.store import Store
+
+PYTHIA_TOKENS = 143_000 * 2_097_152  # steps x tokens per batch (Pythia paper)
+#: training tokens of OPT (180B, OPT paper) and BLOOM (341B for the small models, ObsScaling)
+TOKENS = {"pythia": PYTHIA_TOKENS, "pythia-deduped": PYTHIA_TOKENS, "opt": 180e9, "bloom": 341e9}
+CHANCE = {
+    "arc_challenge": 0.25,
+    "arc_easy": 0.25,
+    "sciq": 0.25,
+    "logiqa": 0.25,
+    "mmlu": 0.25,
+    "piqa": 0.5,
+    "winogrande": 0.5,
+    "wsc": 0.5,
+    "lambada_openai": 0.0,
+    "MMLU": 0.25,
+    "ARC-C": 0.25,
+    "HellaSwag": 0.25,
+    "Winograd": 0.5,
+    "XWinograd": 0.5,
+    "TruthfulQA": 0.0,
+    "GSM8K": 0.0,
+    "HumanEval": 0.0,
+}
+
+
+def _ladder(truth: dict[str, float], noise: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    params = np.array([7e7, 1.6e8, 4.1e8, 1e9, 1.4e9, 2.8e9, 6.9e9])
+    x = np.log10(6 * params * 3e11)
+    c, a, alpha = truth["asymptote"], truth["a"], truth["alpha"]
+    y = c + a * 10 ** (-alpha * (x - x[0])) + rng.normal(0, noise, len(x))
+    return pd.DataFrame(
+        {
+            "model_id": [f"m{i}" for i in range(len(x))],
+            "family": "f",
+            "parameters": params,
+            "training_tokens": 3e11,
+            "task": "t",
+            "score": y,
+        }
+    )
+
+
+def test_power_law_matches_scipy_least_squares() -> None:
+    frame = _ladder({"asymptote": 0.8, "a": -0.5, "alpha": 0.4}, 0.01, 0)
+    law = ScalingLaw("power_law", resamples=0).fit(frame)
+    x = np.log10(6 * frame["parameters"] * 3e11).to_numpy()
+    y = frame["score"].to_numpy()
+    ref = least_squares(
+        lambda t: t[0] + t[1] * 10 ** (-t[2] * (x - x[0])) - y,
+        [0.7, -0.3, 0.5],
+        bounds=([0, -1, 0], [1, 1, 3]),
+    )
+    got = law.curves_.iloc[0]
+    assert got["sse"] == pytest.approx(2 * ref.cost, rel=1e-4)
+    np.testing.assert_allclose([got["asymptote"], got["a"], got["alpha"]], ref.x, rtol=2e-3)
+
+
+def test_sigmoid_recovers_noiseless_truth_and_interval_covers() -> None:
+    params = np.geomspace(1e8, 1e11, 8)
+    x = np.log10(6 * params * 3e11)
+    truth = 0.25 + (0.9 - 0.25) / (1 + np.exp(-1.2 * (x - 21.5)))
+    frame = pd.DataFrame(
+        {
+            "model_id": [f"m{i}" for i in range(8)],
+            "family": "f",
+            "parameters": params,
+            "training_tokens": 3e11,
+            "task": "t",
+            "score": truth,
+        }
+    )
+    law = ScalingLaw("sigmoid", chance=0.25, resamples=0).fit(frame)
+    row = law.curves_.iloc[0]
+    assert row["ceiling"] == pytest.approx(0.9, abs=1e-4)
+    assert row["x0"] == pytest.approx(21.5, abs=1e-3)
+    assert row["k"] == pytest.approx(1.2, abs=1e-3)
+    # noisy ladders: the 95% interval of the next model's score covers it ~95% of the time
+    hits = 0
+    target_x = np.log10(6 * 2e11 * 3e11)
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        noisy = frame.assign(score=truth + rng.normal(0, 0.01, 8))
+        law = ScalingLaw("sigmoid", chance=0.25, resamples=300, seed=seed).fit(noisy)
+        pred = law.predict(
+            pd.DataFrame({"family": ["f"], "parameters": [2e11], "training_tokens": [3e11]})
+        )
+        true_next = 0.25 + 0.65 / (1 + np.exp(-1.2 * (target_x - 21.5))) + rng.normal(0, 0.01)
+        lo, hi = pred.confidence_interval()
+        hits += bool(lo[0] <= true_next <= hi[0])
+    assert hits >= 32  # >= 80% of 40 with a 95% nominal level (few points: a bit liberal)
+
+
+def test_bad_input_is_refused_or_warned() -> None:
+    frame = _ladder({"asymptote": 0.8, "a": -0.5, "alpha": 0.4}, 0.0, 0)
+    with pytest.raises(InputError, match="at least 3"):
+        ScalingLaw(resamples=0).fit(frame.head(2))
+    no_size = frame.assign(parameters=[np.nan] + [1e9] * 6)
+    with pytest.raises(InputError, match="lacks training_flops or parameters"):
+        ScalingLaw(resamples=0).fit(no_size)
+    swapped = frame.copy()
+    swapped.loc[0, "training_tokens"] = 1e14  # the smallest model got the most compute
+    with pytest.raises(InputError, match="not monotone"):
+        ScalingLaw(resamples=0).fit(swapped)
+    mixed = pd.concat([frame, frame.head(2).assign(family="g", model_id=["g0", "g1"])])
+    with pytest.warns(DegenerateDataWarning, match="family 'g' has 2 distinct"):
+        law = ScalingLaw(resamples=0, on_invalid="skip").fit(mixed)
+    assert [s.family for s in law.skipped_] == ["g"]
+    with pytest.raises(NotFittedError):
+        ScalingLaw().predict(frame)
+    with pytest.raises(InputError, match="'form' parameter"):
+        ScalingLaw("cubic").fit(frame)  # type: ignore[arg-type]
+    # a target far beyond the data: a warning and a note on the row, never silence
+    law = ScalingLaw("power_law", resamples=50).fit(frame)
+    with pytest.warns(DegenerateDataWarning, match="extrapolating"):
+        pred = law.predict(
+            pd.DataFrame(
+                {
+                    "family": ["f"],
+                    "parameters": [7e11],
+                    "training_tokens": [3e11],
+                    "model_id": ["huge"],
+                }
+            )
+        )
+    assert "extrapolates 101x" in pred.rows[0].note
+
+
+def test_scaling_frame_from_store_uses_aggregates(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as st:
+        st.write(
+            {
+                "runs": [Run(run_id="r", source="lm-eval", granularity="aggregate")],
+                "models": [
+                    Model(model_id=f"m{i}", family="f", parameters=p, training_tokens=3e11)
+                    for i, p in enumerate([1e8, 1e9, 1e10])
+                ],
+                "aggregates": [
+                    Aggregate(run_id="r", model_id=f"m{i}", task="t", metric="acc", value=v)
+                    for i, v in enumerate([0.3, 0.4, 0.5])
+                ],
+            }
+        )
+        frame = scaling_frame(st)
+    assert list(frame["score"]) == [0.3, 0.4, 0.5]
+    checked, skipped = check_ladders(frame)
+    assert not skipped
+    assert checked["x"].is_monotonic_increasing
+
+
+# ---------------------------------------------------------------- backtests on real data
+
+
+def _pythia(shared: Path) -> pd.DataFrame:
+    d = pd.read_csv(shared / "pythia_scaling" / "pythia_opt_bloom_lm_eval_tidy.csv.gz")
+    final = d[
+        (d["step"].isna() | (d["step"] == 143000)) & (d["shots"] == 0) & (d["metric"] == "acc")
+    ]
+    final = final.assign(
+        task=np.where(final["task"].str.startswith("hendrycksTest-"), "mmlu", final["task"])
+    )
+    # MMLU: the mean over its 57 subjects, as it is usually reported
+    f = final.groupby(["model_family", "model_name", "params_nominal", "task"], as_index=False)[
+        "value"
+    ].mean()
+    return pd.DataFrame(
+        {
+            "model_id": f["model_name"],
+            "family": f["model_family"],
+            "parameters": f["params_nominal"].astype(float),
+            "training_tokens": f["model_family"].map(TOKENS),
+            "task": f["task"],
+            "score": f["value"],
+        }
+    )
+
+
+def _obsscaling(shared: Path) -> pd.DataFrame:
+    d = pd.read_csv(shared / "obsscaling" / "base_llm_benchmark_eval.csv")
+    tasks = [
+        "MMLU",
+        "ARC-C",
+        "HellaSwag",
+        "Winograd",
+        "TruthfulQA",
+        "GSM8K",
+        "XWinograd",
+        "HumanEval",
+    ]
+    long = d.melt(
+        id_vars=[
+            "Model",
+            "Model Family",
+            "Model Size (B)",
+            "Pretraining Data Size (T)",
+            "FLOPs (1E21)",
+        ],
+        value_vars=tasks,
+        var_name="task",
+        value_name="score",
+    )
+    return pd.DataFrame(
+        {
+            "model_id": long["Model"],
+            "family": long["Model Family"],
+            "parameters": long["Model Size (B)"] * 1e9,
+            "training_tokens": long["Pretraining Data Size (T)"] * 1e12,
+            "training_flops": long["FLOPs (1E21)"] * 1e21,
+            "task": long["task"],
+            "score": long["score"],
+        }
+    ).dropna(subset=["score"])
+
+
+@pytest.mark.shared_data
+def test_backtest_pythia_opt_bloom(shared_data: Path) -> None:
+    frame = _pythia(shared_data)
+    result = backtest(frame, chance=CHANCE, resamples=200)
+    s = result.summary.set_index("method")
+    print("\n" + s.round(4).to_string())
+    assert set(result.signature["held_out"]) == {
+        "pythia-12b",
+        "pythia-12b-deduped",
+        "opt-66b",
+        "bloom-7b1",
+    }
+    assert s.loc["last", "n"] == 36
+    # the issue's target: the best method within 0.75x of the better naive baseline
+    assert result.best == "power_law"
+    assert s.loc["power_law", "ratio_to_baseline"] <= 0.75
+    assert 0.8 <= s.loc["power_law", "coverage"] <= 1.0
+
+
+@pytest.mark.shared_data
+def test_backtest_obsscaling(shared_data: Path) -> None:
+    frame = _obsscaling(shared_data)
+    with pytest.warns(DegenerateDataWarning, match="not monotone in model size"):
+        result = backtest(frame, chance=CHANCE, resamples=100)
+    s = result.summary.set_index("method")
+    print("\n" + s.round(4).to_string())
+    assert len(result.signature["held_out"]) == 11
+    # bad input in real data is named: missing compute, too few sizes, non-monotone compute
+    reasons = " ".join(result.skipped)
+    assert "'GPT-2': cannot place" in reasons
+    assert "'H2O-Danube': compute is not monotone" in reasons
+    # measured: power law 0.036 vs linear 0.045 (ratio 0.80): better than both baselines,
+    # short of the issue's 0.75x target on this heterogeneous data (see the README table)
+    assert result.best == "power_law"
+    assert s.loc["power_law", "ratio_to_baseline"] < 0.9
+
+
+@pytest.mark.shared_data
+def test_observational_capabilities_and_efficiency(shared_data: Path) -> None:
+    frame = _obsscaling(shared_data)
+    with pytest.warns(DegenerateDataWarning, match="no capability line"):
+        obs = ObservationalScaling(2, chance=CHANCE, resamples=0).fit(frame)
+    # the first capability loads positively on every benchmark (a general factor)
+    assert (obs.components_[0] > 0).all()
+    eff = obs.efficiency_.set_index("family")
+    # more capability per FLOP for Llama-2 than for OPT (better data), with a shared slope
+    assert eff.loc["Llama-2", "offset"] > eff.loc["OPT", "offset"]
+    assert eff["slope"].nunique() == 1
+    assert eff["slope"].iloc[0] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        with pytest.raises(InputError, match="no capability line"):
+            obs.predict(pd.DataFrame({"family": ["GPT-2"], "parameters": [3e9]}))
