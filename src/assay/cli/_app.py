@@ -8,16 +8,20 @@ import typer
 
 from assay._version import __version__
 from assay.cli import agreement as agreement_cmd
+from assay.cli import card as card_cmd
 from assay.cli import check_model as check_model_cmd
 from assay.cli import demo as demo_cmd
 from assay.cli import export as export_cmd
 from assay.cli import import_ as import_cmd
+from assay.cli import lint_leaderboard as lint_leaderboard_cmd
 from assay.cli import ls as ls_cmd
 from assay.cli import monitor as monitor_cmd
 from assay.cli import predict as predict_cmd
 from assay.cli import rank as rank_cmd
+from assay.cli import report as report_cmd
 from assay.cli import run as run_cmd
 from assay.cli import scores as scores_cmd
+from assay.cli import serve as serve_cmd
 from assay.cli import show as show_cmd
 from assay.cli import subset as subset_cmd
 
@@ -60,6 +64,10 @@ app.command("rank")(rank_cmd.rank)
 app.command("agreement")(agreement_cmd.agreement)
 app.command("predict")(predict_cmd.predict)
 app.command("monitor")(monitor_cmd.monitor)
+app.command("serve")(serve_cmd.serve)
+app.command("report")(report_cmd.report)
+app.command("lint-leaderboard")(lint_leaderboard_cmd.lint_leaderboard)
+app.command("card")(card_cmd.card)
 
 
 def main(argv: list[str] | None = None) -> int:
