@@ -10,6 +10,7 @@ from assay._version import __version__
 from assay.cli import agreement as agreement_cmd
 from assay.cli import card as card_cmd
 from assay.cli import check_model as check_model_cmd
+from assay.cli import compare as compare_cmd
 from assay.cli import demo as demo_cmd
 from assay.cli import export as export_cmd
 from assay.cli import import_ as import_cmd
@@ -60,6 +61,7 @@ app.command("show")(show_cmd.show)
 app.command("export")(export_cmd.export)
 app.command("scores")(scores_cmd.scores)
 app.add_typer(subset_cmd.app, name="subset")
+app.command("compare")(compare_cmd.compare)
 app.command("rank")(rank_cmd.rank)
 app.command("agreement")(agreement_cmd.agreement)
 app.command("predict")(predict_cmd.predict)
