@@ -159,7 +159,8 @@ def test_pass_until_on_the_harness_stores_and_resumes(tmp_path: Any) -> None:
 
 @pytest.mark.slow
 def test_smollm2_pass_rate_below_one_percent() -> None:
-    """A real small model on hard built-in items: the rate is measured, not reported as 0."""
+    """A real small model on hard built-in items, sampled until it passes: the rate comes
+    with an interval (an upper bound when nothing passes, as here)."""
     pytest.importorskip("llama_cpp", reason="needs the local extra (llama-cpp-python)")
     from assay.harness.models import load_model
 
@@ -176,11 +177,12 @@ def test_smollm2_pass_rate_below_one_percent() -> None:
         if it.metadata["difficulty"] == 3 and it.metadata["subskill"] == "multiplication"
     )
     task = dataclasses.replace(
-        base, items=hard[:6], few_shot=3, few_shot_items=base.items[:9], max_tokens=5
+        base, items=hard[:3], few_shot=3, few_shot_items=base.items[:9], max_tokens=5
     )
-    res = pass_until(task, model, max_samples=40, r=1, estimator="mle", seed=0)
-    assert res.draws >= 150
+    res = pass_until(task, model, max_samples=30, r=1, estimator="mle", seed=0)
+    assert res.draws >= 60
     assert res.statistic < 0.01
-    # measured on the development machine: 0 passes in 240 draws, 95% interval [0, 0.0153]
-    assert res.ci_high < 0.02
+    # measured on the development machine: 0 passes in 240 draws of six such items,
+    # 95% interval [0, 0.0153]; this smaller run (to keep CI short) bounds the rate only
+    assert res.ci_high < 0.07
     assert res.ci_low >= 0.0

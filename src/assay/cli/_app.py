@@ -12,8 +12,10 @@ from assay.cli import card as card_cmd
 from assay.cli import check_model as check_model_cmd
 from assay.cli import compare as compare_cmd
 from assay.cli import demo as demo_cmd
+from assay.cli import diagnose as diagnose_cmd
 from assay.cli import export as export_cmd
 from assay.cli import import_ as import_cmd
+from assay.cli import irt as irt_cmd
 from assay.cli import lint_leaderboard as lint_leaderboard_cmd
 from assay.cli import ls as ls_cmd
 from assay.cli import monitor as monitor_cmd
@@ -63,6 +65,8 @@ app.command("export")(export_cmd.export)
 app.command("scores")(scores_cmd.scores)
 app.command("score")(score_cmd.score)
 app.add_typer(subset_cmd.app, name="subset")
+app.add_typer(irt_cmd.app, name="irt")
+app.command("diagnose")(diagnose_cmd.diagnose)
 app.command("compare")(compare_cmd.compare)
 app.command("rank")(rank_cmd.rank)
 app.command("agreement")(agreement_cmd.agreement)

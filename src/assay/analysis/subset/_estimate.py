@@ -260,15 +260,21 @@ class ScoreEstimator:
         else:
             self.irt_ = self.irt
         if self.method == "gpirt":
-            train = arr[rows_ok][:, selection.indices]
-            truth = np.nanmean(arr[rows_ok], axis=1)
-            if train.shape[0] == 0:
+            # p-IRT's error on the training models, each from the selected items it has
+            # scores on (a model missing some is estimated from the rest)
+            sub = arr[:, selection.indices]
+            usable = np.isfinite(sub).any(axis=1)
+            if not usable.any():
                 raise InputError(
-                    "gp-IRT needs training models with scores on every selected item to "
-                    "estimate the IRT bias; none has them"
+                    "gp-IRT needs training models with scores on the selected items to "
+                    "estimate the IRT bias; none has any"
                 )
-            est = np.array([self._pirt(row)[0] for row in train])
-            self.bias_ = float(np.mean(np.abs(est - truth)))
+            errors = []
+            for row, full in zip(sub[usable], arr[usable], strict=True):
+                seen = np.isfinite(row)
+                est = self._pirt(row[seen], selection.indices[seen])[0]
+                errors.append(abs(est - float(np.nanmean(full))))
+            self.bias_ = float(np.mean(errors))
             v = self.mean_variance_
             denom = self.bias_**2 + v
             self.lambda_ = float(self.bias_**2 / denom) if denom > 0 else 0.5
@@ -307,13 +313,17 @@ class ScoreEstimator:
             var += W**2 * (1.0 - n_s / N_s) * s2 / n_s
         return est, var
 
-    def _pirt(self, y: NDArray[np.float64]) -> tuple[float, float, dict[str, Any]]:
+    def _pirt(
+        self, y: NDArray[np.float64], seen: NDArray[np.int64] | None = None
+    ) -> tuple[float, float, dict[str, Any]]:
+        """p-IRT from scores ``y`` on the items ``seen`` (default: the selection)."""
         sel = self.selection_
         irt = self.irt_
-        n, N = sel.budget, sel.n_items
-        lam = n / N
-        theta, cov = _ability(irt, y, sel.indices)
-        unseen = np.setdiff1d(np.arange(N), sel.indices)
+        seen = sel.indices if seen is None else seen
+        N = sel.n_items
+        lam = seen.size / N
+        theta, cov = _ability(irt, y, seen)
+        unseen = np.setdiff1d(np.arange(N), seen)
         if unseen.size == 0:
             return float(y.mean()), 0.0, {"ability": theta.tolist(), "lambda": 1.0}
         p = _proba(irt, theta, unseen)
