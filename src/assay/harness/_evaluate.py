@@ -22,7 +22,7 @@ from assay.harness.models._base import (
     LoglikelihoodRequest,
     ModelAdapter,
 )
-from assay.harness.tasks._spec import Task, TaskItem
+from assay.harness.tasks._spec import Task, TaskItem, item_metric
 from assay.metrics import choice_accuracy, exact_match, extract_answer
 from assay.schema import Response, Score
 
@@ -130,8 +130,10 @@ def _grade(
             passed, graded = grade_code(item, result.text)
             values = {"pass": passed}
             metadata.update(graded)
-        else:
-            values = {task.metric: exact_match(answer, item.target)}
+        elif task.metric == "exact_match":
+            values = {"exact_match": exact_match(answer, item.target)}
+        else:  # a per-item metric of the registry, checked when the task was built
+            values = {task.metric: item_metric(task.metric).score(answer, item.target)}
         response = Response(
             **key,
             task_version=task.version,

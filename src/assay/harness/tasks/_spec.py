@@ -12,11 +12,14 @@ import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from assay.errors import InputError
 
-__all__ = ["PromptFormat", "Task", "TaskItem", "TaskKind"]
+if TYPE_CHECKING:
+    from assay.metrics import MeanMetric
+
+__all__ = ["PromptFormat", "Task", "TaskItem", "TaskKind", "item_metric"]
 
 TaskKind = Literal["multiple_choice", "generation"]
 PromptFormat = Literal["plain", "chat"]
@@ -74,8 +77,13 @@ class Task:
         A regular expression whose first group extracts the answer from a generation
         (the whole stripped output when empty).
     metric
-        ``"acc"`` (and ``"acc_norm"``) for multiple choice, ``"exact_match"`` for
-        generation; later metrics plug in by name.
+        ``"acc"`` (and ``"acc_norm"``) for multiple choice. For generation
+        ``"exact_match"`` (the default), ``"pass"`` (code run against the item's tests in
+        the sandbox), or the name of any per-item metric of :mod:`assay.metrics`
+        (``"token_f1"``, ``"edit_distance"``, ...: see ``list_metrics()``) applied to the
+        extracted answer and the target with the metric's default options. Corpus metrics
+        (BLEU, chrF, pass@k) are not per-item: compute them over the stored responses with
+        ``assay score``.
     samples
         Completions sampled per item (``n`` for pass@k); ``temperature`` applies then.
     """
@@ -133,6 +141,8 @@ class Task:
             object.__setattr__(
                 self, "metric", "acc" if self.kind == "multiple_choice" else "exact_match"
             )
+        elif self.kind == "generation" and self.metric not in ("exact_match", "pass"):
+            item_metric(self.metric, task=self.name)  # fails early on an unusable name
 
     # ------------------------------------------------------------------ identity
     @property
@@ -192,3 +202,27 @@ class Task:
     def select(self, limit: int | None) -> Sequence[TaskItem]:
         """The first ``limit`` items (all when ``None``)."""
         return self.items if limit is None else self.items[:limit]
+
+
+def item_metric(name: str, *, task: str = "") -> MeanMetric:
+    """The registered per-item metric ``name`` (default options), for grading generations.
+
+    Raises
+    ------
+    InputError
+        When ``name`` is not a registered metric, or is one that needs the whole set of
+        items (a corpus metric)."""
+    from assay.metrics import MeanMetric, get_metric
+
+    where = f"task {task!r}: " if task else ""
+    try:
+        metric = get_metric(name)
+    except InputError as exc:
+        raise InputError(f"{where}'metric': {exc}") from None
+    if not isinstance(metric, MeanMetric):
+        raise InputError(
+            f"{where}'metric' {name!r} is computed over a whole set of items, not per item; "
+            "grade with a per-item metric and compute it afterwards with `assay score RUN "
+            f"--metric {name}`"
+        )
+    return metric
