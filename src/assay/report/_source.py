@@ -123,7 +123,8 @@ class ReportSource:
         Human-written card fields, ``{"tasks": {task: {...}}, "models": {...}}``
         (see :func:`assay.report.load_card_file`).
     analyses
-        Prediction and subset analyses to show.
+        Prediction and subset analyses to show (besides the prediction backtest the
+        report computes from the store when its models table has size ladders).
     contamination
         Suspected contamination flags for the smell check.
     confidence, resamples, seed
@@ -155,7 +156,7 @@ class ReportSource:
                 raise InputError(f"{self.path}: no store at this path")
         self.groups = dict(groups or {})
         self.cards = {k: dict(v) for k, v in (cards or {}).items()}
-        self.analyses = tuple(analyses)
+        self._given = tuple(analyses)
         self.contamination = list(contamination or [])
         self.confidence = confidence
         self.resamples = resamples
@@ -166,6 +167,18 @@ class ReportSource:
         self._fingerprint: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+
+    @property
+    def analyses(self) -> tuple[AnalysisView, ...]:
+        """The analyses given, then those computed from the store (the prediction
+        backtest of :func:`assay.report._analyses.prediction_views`), cached while the
+        store is unchanged."""
+        from assay.report._analyses import prediction_views
+
+        computed = self.cached(
+            ("analyses",), lambda st: tuple(prediction_views(st, seed=self.seed))
+        )
+        return self._given + computed
 
     # ------------------------------------------------------------------ store access
     @contextmanager
