@@ -41,10 +41,14 @@ def test_the_largest_model_is_predicted_from_the_smaller_ones(tmp_path: Path) ->
     views = ReportSource(tmp_path / "s.duckdb").analyses
     assert [v.kind for v in views] == ["prediction"]
     view = views[0]
-    assert view.plot_png is not None and view.plot_png.startswith(b"\x89PNG")
-    assert view.plot_html is not None and "plotly" in view.plot_html.lower()
-    assert view.table_html is not None and "toy-5" in view.table_html
-    assert "actual" in view.table_html and view.signature
+    assert view.plot_png is not None
+    assert view.plot_png.startswith(b"\x89PNG")
+    assert view.plot_html is not None
+    assert "plotly" in view.plot_html.lower()
+    assert view.table_html is not None
+    assert "toy-5" in view.table_html
+    assert "actual" in view.table_html
+    assert view.signature
 
 
 def test_no_backtest_without_a_ladder(tmp_path: Path) -> None:

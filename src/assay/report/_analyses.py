@@ -52,9 +52,9 @@ def prediction_views(store: Store, *, resamples: int = 200, seed: int = 0) -> li
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # families that cannot be fitted are skipped
-            law = ScalingLaw(
-                "power_law", resamples=resamples, on_invalid="skip", seed=seed
-            ).fit(sized[~held])
+            law = ScalingLaw("power_law", resamples=resamples, on_invalid="skip", seed=seed).fit(
+                sized[~held]
+            )
             prediction = law.predict(targets)
         with tempfile.TemporaryDirectory() as tmp:
             png, html = plot_prediction(law, prediction, tmp)
