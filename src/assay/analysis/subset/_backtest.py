@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -106,8 +106,8 @@ class SubsetBacktest:
         df = self.to_pandas().sort_values(["budget", "mae"])
         cols = ["budget", "selector", "estimator", "MAE", "x random", "coverage", "estimates"]
         return cols, [
-            [int(r.budget), r.selector, r.estimator, r.mae, r.ratio_to_random, r.coverage,
-             int(r.n_estimates)]
+            [int(cast(int, r.budget)), r.selector, r.estimator, r.mae, r.ratio_to_random,
+             r.coverage, int(cast(int, r.n_estimates))]
             for r in df.itertuples()
         ]  # fmt: skip
 
@@ -212,9 +212,9 @@ def subset_backtest(
                         if sel_name not in fitted:
                             fitted[sel_name] = _selector(sel_name, b, s, irt).fit(train)
                         selection = fitted[sel_name].selection_
-                        estimator = ScoreEstimator(est_name, irt=irt, confidence=confidence).fit(
-                            train, selection
-                        )
+                        estimator = ScoreEstimator(
+                            cast(EstimatorMethod, est_name), irt=irt, confidence=confidence
+                        ).fit(train, selection)
                         e = estimator.estimate(y_all[selection.indices])
                         errors.setdefault((b, sel_name, est_name), []).append(
                             (abs(e.estimate - truth[m]), e.low <= truth[m] <= e.high)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -284,7 +284,7 @@ class ScoreEstimator:
         sel = getattr(self, "selection_", None)
         if sel is None:
             raise NotFittedError("this ScoreEstimator is not fitted yet; call fit(Y, selection)")
-        return sel
+        return cast(Selection, sel)
 
     # ------------------------------------------------------------------ estimators
     def _mean_arrays(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -241,13 +241,12 @@ def hp_score(
     item_score = np.where(any_solved, first + 1.0, len(levels) + penalty)
 
     rng = resolve_rng(seed)
-    keys = wide.index.droplevel("item_id")
+    keys = wide.index.droplevel(["item_id"])  # type: ignore[list-item]  # pandas-stubs: Sequence[Never]
     cells: list[HPScoreCell] = []
     cell_levels: list[CellLevels] = []
     n_dropped_total = 0
-    for (model_id, task_name), rows in pd.Series(np.arange(len(wide)), index=keys).groupby(
-        level=[0, 1], sort=True
-    ):
+    for key, rows in pd.Series(np.arange(len(wide)), index=keys).groupby(level=[0, 1], sort=True):
+        model_id, task_name = cast(tuple[str, str], key)
         r = rows.to_numpy()
         ok = r[prefix_ok[r]]
         dropped = int(r.size - ok.size)

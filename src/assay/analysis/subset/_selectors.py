@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,7 +96,7 @@ class _Selector:
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(...) first"
             )
-        return sel
+        return cast(Selection, sel)
 
     @property
     def items_(self) -> NDArray[np.int64]:
@@ -194,7 +194,7 @@ def _allocate(sizes: NDArray[np.int64], budget: int) -> NDArray[np.int64]:
         room = sizes - alloc
         score = np.where(room > 0, sizes / sizes.sum() * budget - alloc, -np.inf)
         alloc[int(score.argmax())] += 1
-    return alloc
+    return np.asarray(alloc, dtype=np.int64)
 
 
 class StratifiedSelector(_Selector):
@@ -327,7 +327,7 @@ def _distinct_budget(X: NDArray[np.float64], budget: int, caller: str) -> int:
             DegenerateDataWarning,
             stacklevel=3,
         )
-        return n_distinct
+        return int(n_distinct)
     return budget
 
 
@@ -542,6 +542,6 @@ def _reduce(feats: NDArray[np.float64], n_components: int | None) -> NDArray[np.
     if k < 0:
         raise InputError(f"the 'n_components' parameter must be >= 0; got {n_components}")
     if k == 0 or k >= min(Z.shape):
-        return Z
+        return np.asarray(Z, dtype=np.float64)
     U, S, _ = np.linalg.svd(Z, full_matrices=False)
-    return U[:, :k] * S[:k]
+    return np.asarray(U[:, :k] * S[:k], dtype=np.float64)
