@@ -224,8 +224,6 @@ class PageRenderer:
             links=links,
             version=__version__,
             groups=groups,
-            n_predictions=sum(a.kind == "prediction" for a in source.analyses),
-            n_subsets=sum(a.kind == "subset" for a in source.analyses),
             describe=describe_cell,
             **context,
         )

@@ -123,8 +123,9 @@ class ReportSource:
         Human-written card fields, ``{"tasks": {task: {...}}, "models": {...}}``
         (see :func:`assay.report.load_card_file`).
     analyses
-        Prediction and subset analyses to show (besides the prediction backtest the
-        report computes from the store when its models table has size ladders).
+        Prediction and subset analyses to show, besides those the report computes from
+        the store: the prediction backtest when the models table has size ladders, and
+        subset backtests of the largest tasks.
     contamination
         Suspected contamination flags for the smell check.
     confidence, resamples, seed
@@ -170,13 +171,14 @@ class ReportSource:
 
     @property
     def analyses(self) -> tuple[AnalysisView, ...]:
-        """The analyses given, then those computed from the store (the prediction
-        backtest of :func:`assay.report._analyses.prediction_views`), cached while the
-        store is unchanged."""
-        from assay.report._analyses import prediction_views
+        """The analyses given, then those computed from the store (the backtests of
+        :func:`assay.report._analyses.prediction_views` and ``subset_views``), cached
+        while the store is unchanged."""
+        from assay.report._analyses import prediction_views, subset_views
 
         computed = self.cached(
-            ("analyses",), lambda st: tuple(prediction_views(st, seed=self.seed))
+            ("analyses",),
+            lambda st: (*prediction_views(st, seed=self.seed), *subset_views(st, seed=self.seed)),
         )
         return self._given + computed
 
