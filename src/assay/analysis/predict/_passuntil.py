@@ -268,30 +268,29 @@ def pass_until(
         task, identity, limit=limit, variants=[chosen], samples=max_samples, seed=seed
     )
     run_id = "until-" + hashlib.sha256(f"{run_id}:{r}".encode()).hexdigest()[:16]
+    run_row = Run(
+        run_id=run_id,
+        source="assay",
+        created_at=dt.datetime.now(dt.UTC),
+        config={
+            "task": task.name,
+            "task_version": task.version,
+            "limit": limit,
+            "variants": [chosen],
+            "temperature": temp,
+            "model": identity,
+            "until_pass": {"max_samples": max_samples, "r": r},
+        },
+        assay_version=__version__,
+        data_hash=task.content_hash,
+        seed=seed,
+        status="running",
+    )
     stored: dict[str, dict[int, bool]] = {}
     if store is not None:
         store.write(
             {
-                "runs": [
-                    Run(
-                        run_id=run_id,
-                        source="assay",
-                        created_at=dt.datetime.now(dt.UTC),
-                        config={
-                            "task": task.name,
-                            "task_version": task.version,
-                            "limit": limit,
-                            "variants": [chosen],
-                            "temperature": temp,
-                            "model": identity,
-                            "until_pass": {"max_samples": max_samples, "r": r},
-                        },
-                        assay_version=__version__,
-                        data_hash=task.content_hash,
-                        seed=seed,
-                        status="running",
-                    )
-                ],
+                "runs": [run_row],
                 "models": [
                     Model(
                         model_id=model.model_id,
@@ -356,22 +355,9 @@ def pass_until(
         store.write(
             {
                 "runs": [
-                    Run(
-                        run_id=run_id,
-                        source="assay",
+                    replace(
+                        run_row,
                         created_at=dt.datetime.now(dt.UTC),
-                        config={
-                            "task": task.name,
-                            "task_version": task.version,
-                            "limit": limit,
-                            "variants": [chosen],
-                            "temperature": temp,
-                            "model": identity,
-                            "until_pass": {"max_samples": max_samples, "r": r},
-                        },
-                        assay_version=__version__,
-                        data_hash=task.content_hash,
-                        seed=seed,
                         status="complete",
                         metadata={
                             "pass_until": {
