@@ -49,6 +49,43 @@ def test_interval_coverage_of_pooled_rate() -> None:
     assert 0.92 <= hits / 300 <= 0.995
 
 
+@pytest.mark.parametrize(
+    ("rates", "r", "estimator"),
+    [
+        ((1e-3, 1e-2, 5e-2, 5e-4), 2, "unbiased"),
+        ((2e-2, 2e-2, 2e-2, 0.3), 2, "unbiased"),
+        ((1e-3, 1e-2, 5e-2, 5e-4), 3, "mle"),
+    ],
+)
+def test_interval_covers_the_mean_of_unequal_item_rates(
+    rates: tuple[float, ...], r: int, estimator: str
+) -> None:
+    """The estimand is the mean of the items' rates, also when they differ 100-fold; the
+    statistic lies inside its interval every time."""
+    rng = np.random.default_rng(2)
+    p = np.array(rates)
+    hits = 0
+    for _ in range(400):
+        k = r + rng.negative_binomial(r, p)
+        res = estimate_pass_until(k, np.full(len(p), r), r=r, estimator=estimator)  # type: ignore[arg-type]
+        assert res.ci_low <= res.statistic <= res.ci_high
+        hits += res.ci_low <= p.mean() <= res.ci_high
+    assert 0.93 <= hits / 400 <= 0.999
+
+
+def test_interval_contains_the_estimate_when_one_item_dominates() -> None:
+    # one item of four passed at once, the others never in 200 draws: the mean of the
+    # rates is 0.25 and its interval must contain it (a pooled passes / draws interval,
+    # [0.0001, 0.009] here, does not)
+    res = estimate_pass_until([1, 200, 200, 200], [1, 0, 0, 0], r=1, estimator="mle")
+    assert res.statistic == pytest.approx(0.25)
+    assert res.ci_low < 0.25 < res.ci_high
+    # nothing passed: the estimate is 0 and the upper end still bounds the rate
+    none = estimate_pass_until([300, 300], [0, 0], r=2)
+    assert none.statistic == 0.0 == none.ci_low
+    assert 0 < none.ci_high == pytest.approx(-np.log(0.025) / 600)
+
+
 def test_censored_items_are_flagged() -> None:
     res = estimate_pass_until([500, 40, 500], [0, 2, 1], r=2)
     assert res.censored == 2
