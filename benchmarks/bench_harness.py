@@ -109,7 +109,20 @@ def write_lmeval_tasks(root: Path, n_mc: int, n_gen: int) -> None:
     with open(root / "gen.jsonl", "w") as fh:
         for item in gen.items:
             row = {"item_id": item.item_id, "prompt": gen.prompt(item, "default")}
-            fh.write(json.dumps(row | {"target": item.target}) + "\n")
+            # `id`/`input` are the names assay's item files use: both tools read this file
+            row |= {"id": item.item_id, "input": row["prompt"], "target": item.target}
+            fh.write(json.dumps(row) + "\n")
+    (root / "gen-assay.yaml").write_text(
+        f"""name: bench-gen
+version: "1"
+kind: generation
+items_file: gen.jsonl
+templates:
+  default: "{{input}}"
+stop: ["\\n"]
+max_tokens: {gen.max_tokens}
+"""
+    )
     (tasks / f"{LMEVAL_MC}.yaml").write_text(
         f"""task: {LMEVAL_MC}
 dataset_path: json
@@ -314,6 +327,7 @@ def _free_port() -> int:
 def phase_gen_assay(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     from assay.harness.models.openai import OpenAIModel
     from assay.harness.runner import run_task
+    from assay.harness.tasks import load_task
     from assay.store import Store
 
     store_path = root / f"gen-assay-{args.concurrency}.duckdb"
@@ -324,7 +338,7 @@ def phase_gen_assay(root: Path, args: argparse.Namespace) -> dict[str, Any]:
         model = OpenAIModel(
             "bench", f"http://127.0.0.1:{args.port}/v1", max_concurrency=args.concurrency
         )
-        task = gen_task(args.requests)
+        task = load_task(str(root / "gen-assay.yaml"))  # the items file lm-eval reads
         outcome = run_task(st, task, model, variants=["default"], progress=False)
         seconds = time.perf_counter() - t0
         stored = st.count("responses")

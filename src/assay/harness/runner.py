@@ -285,31 +285,31 @@ def _run(
             "packages": _package_versions(),
         },
     )
-    store.write(
-        {
-            "runs": [run_row],
-            "models": [
-                Model(
-                    model_id=info.model_id,
-                    family=info.family,
-                    parameters=info.parameters,
-                    metadata={"adapter": info.identity},
-                )
-            ],
-            "items": [
-                Item(
-                    task=task.name,
-                    task_version=task.version,
-                    item_id=it.item_id,
-                    input=it.input,
-                    target=it.target,
-                    choices=it.choices,
-                    metadata=dict(it.metadata),
-                )
-                for it in items
-            ],
-        }
-    )
+    # the run, model and item rows go into the first transaction that stores results (or
+    # the last one): the model gets its first requests without waiting for this write
+    preamble: dict[str, list[Any]] = {
+        "runs": [run_row],
+        "models": [
+            Model(
+                model_id=info.model_id,
+                family=info.family,
+                parameters=info.parameters,
+                metadata={"adapter": info.identity},
+            )
+        ],
+        "items": [
+            Item(
+                task=task.name,
+                task_version=task.version,
+                item_id=it.item_id,
+                input=it.input,
+                target=it.target,
+                choices=it.choices,
+                metadata=dict(it.metadata),
+            )
+            for it in items
+        ],
+    }
 
     done_keys = {
         (r["item_id"], r["prompt_variant"], r["sample_index"])
@@ -342,8 +342,9 @@ def _run(
     def flush() -> None:
         nonlocal last_flush
         last_flush = time.perf_counter()
-        if responses:
-            store.write({"responses": list(responses), "scores": list(scores)})
+        if responses or preamble:
+            store.write({**preamble, "responses": list(responses), "scores": list(scores)})
+            preamble.clear()
             responses.clear()
             scores.clear()
 
@@ -377,7 +378,7 @@ def _run(
             close()
         if status == "running":  # an unexpected exception: keep what was flushed
             status = "partial"
-        store.write({"runs": [_with_status(run_row, status, done, errors)]})
+        store.write({**preamble, "runs": [_with_status(run_row, status, done, errors)]})
     return RunOutcome(
         run_id=run_id,
         task=task.name,
