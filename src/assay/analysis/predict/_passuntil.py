@@ -266,8 +266,7 @@ def pass_until(
         When given, every draw is stored as a response with its scores under one run
         (``config.until_pass``), and a re-run resumes from the stored draws.
     """
-    from assay.harness._evaluate import Unit, evaluate
-    from assay.harness.runner import run_id_for
+    from assay.harness import Unit, evaluate, run_id_for
     from assay.schema import Item, Model, Run
 
     if max_samples < 1:
