@@ -1,5 +1,6 @@
-"""Scaling fits (against scipy's bounded least squares and simulated truth), bad input,
-extrapolation warnings, and the backtests on the Pythia and ObsScaling data."""
+"""Scaling fits (against scipy's bounded least squares and simulated truth), the stacked
+ensemble (weights against scipy's constrained minimiser), bad input, extrapolation
+warnings, and the backtests on the Pythia and ObsScaling data."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, minimize
 
 from assay.analysis.predict import (
     ObservationalScaling,
     ScalingLaw,
+    StackedEnsemble,
     backtest,
     check_ladders,
     scaling_frame,
 )
+from assay.analysis.predict._ensemble import stack_weights
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 from assay.schema import Aggregate, Model, Run
 from assay.store import Store
@@ -171,6 +174,114 @@ def test_scaling_frame_from_store_uses_aggregates(tmp_path: Path) -> None:
     assert checked["x"].is_monotonic_increasing
 
 
+def test_stack_weights_match_scipy_constrained_minimiser() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        a = rng.uniform(0.2, 0.9, size=(30, 4))
+        y = a @ rng.dirichlet(np.ones(4)) + rng.normal(0, 0.05, 30)
+        got = stack_weights(a, y)
+        ref = minimize(
+            lambda w, a=a, y=y: float(((a @ w - y) ** 2).sum()),
+            np.full(4, 0.25),
+            method="SLSQP",
+            bounds=[(0, 1)] * 4,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+            options={"ftol": 1e-14, "maxiter": 500},
+        )
+        assert got.sum() == pytest.approx(1.0)
+        assert (got >= 0).all()
+        np.testing.assert_allclose(got, ref.x, atol=2e-4)
+    # an exact mixture of two members is recovered; a useless member gets no weight
+    a = rng.uniform(0.2, 0.9, size=(40, 3))
+    np.testing.assert_allclose(
+        stack_weights(a, 0.3 * a[:, 0] + 0.7 * a[:, 1]), [0.3, 0.7, 0.0], atol=1e-6
+    )
+
+
+#: the reference compute of the simulated ladders (their smallest model)
+X0 = float(np.log10(6 * 7e7 * 3e11))
+
+
+def _families(
+    n_fam: int, noise: float, seed: int
+) -> tuple[pd.DataFrame, list[tuple[float, float, float]]]:
+    """Power-law ladders (six sizes) with family-specific levels: the truth is a power law.
+    Returns the frame and each family's (asymptote, amplitude, exponent)."""
+    rng = np.random.default_rng(seed)
+    params = np.array([7e7, 1.6e8, 4.1e8, 1e9, 2.8e9, 6.9e9])
+    rows = []
+    truth = []
+    for f in range(n_fam):
+        c, a, alpha = rng.uniform(0.6, 0.9), -rng.uniform(0.3, 0.5), rng.uniform(0.3, 0.8)
+        truth.append((c, a, alpha))
+        x = np.log10(6 * params * 3e11)
+        y = c + a * 10 ** (-alpha * (x - X0)) + rng.normal(0, noise, len(x))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "model_id": [f"f{f}-{i}" for i in range(len(x))],
+                    "family": f"f{f}",
+                    "parameters": params,
+                    "training_tokens": 3e11,
+                    "task": "t",
+                    "score": y,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True), truth
+
+
+def test_ensemble_weights_the_true_curve_and_its_interval_covers() -> None:
+    # noiseless power-law ladders: one size down only the power law is exact, so it takes
+    # all the weight
+    exact, _ = _families(6, 0.0, 0)
+    ens = StackedEnsemble(resamples=0).fit(exact)
+    assert ens.weights_["power_law"] > 0.99
+    assert ens.weights_.sum() == pytest.approx(1.0)
+    assert len(ens.validation_) == 6
+    np.testing.assert_allclose(
+        ens.errors_, ens.validation_["ensemble"] - ens.validation_["observed"]
+    )
+    assert np.abs(ens.errors_).max() < 1e-3
+    # noisy ladders: the next size of each family is predicted close to the truth and the
+    # interval covers it (with few points the weights may mix members that fit the noise)
+    frame, truth = _families(6, 0.002, 0)
+    ens = StackedEnsemble(resamples=200, seed=0).fit(frame)
+    target = pd.DataFrame(
+        {"model_id": [f"f{f}-big" for f in range(6)], "family": [f"f{f}" for f in range(6)]}
+    ).assign(parameters=2e10, training_tokens=3e11)
+    pred = ens.predict(target).to_pandas()
+    xt = np.log10(6 * 2e10 * 3e11)
+    covered = 0
+    for f, (c, a, alpha) in enumerate(truth):
+        expected = c + a * 10 ** (-alpha * (xt - X0))
+        row = pred[pred["family"] == f"f{f}"].iloc[0]
+        assert row["prediction"] == pytest.approx(expected, abs=0.02)
+        covered += bool(row["ci_low"] <= expected <= row["ci_high"])
+    assert covered >= 5
+    assert pred["method"].eq("ensemble").all()
+    assert ens.signature()["params"]["weights"]["power_law"] == pytest.approx(
+        ens.weights_["power_law"]
+    )
+
+
+def test_ensemble_bad_input() -> None:
+    with pytest.raises(NotFittedError):
+        StackedEnsemble().predict(pd.DataFrame({"family": ["f"], "parameters": [1e9]}))
+    frame, _ = _families(2, 0.01, 1)
+    with pytest.raises(InputError, match="'members' parameter"):
+        StackedEnsemble(["cubic"]).fit(frame)  # type: ignore[list-item]
+    # three sizes per family: nothing to learn weights from one size down; said, not silent
+    small = frame[frame["parameters"] <= 4.1e8]
+    with pytest.warns(DegenerateDataWarning, match="weighted equally"):
+        ens = StackedEnsemble(resamples=20).fit(small)
+    np.testing.assert_allclose(ens.weights_, 0.25)
+    with pytest.raises(InputError, match="no curve was fitted for family 'zz'"):
+        ens.predict(
+            pd.DataFrame({"family": ["zz"], "parameters": [1e9], "training_tokens": [3e11]})
+        )
+
+
 # ---------------------------------------------------------------- backtests on real data
 
 
@@ -249,9 +360,14 @@ def test_backtest_pythia_opt_bloom(shared_data: Path) -> None:
     }
     assert s.loc["last", "n"] == 36
     # the issue's target: the best method within 0.75x of the better naive baseline
-    assert result.best == "power_law"
+    # (measured: ensemble 0.0165, power law 0.0166 against 0.0251 for the last model)
+    assert result.best in ("power_law", "ensemble")
     assert s.loc["power_law", "ratio_to_baseline"] <= 0.75
+    assert s.loc["ensemble", "ratio_to_baseline"] <= 0.75
     assert 0.8 <= s.loc["power_law", "coverage"] <= 1.0
+    assert 0.85 <= s.loc["ensemble", "coverage"] <= 1.0
+    weights = result.signature["params"]["ensemble_weights"]
+    assert sum(weights.values()) == pytest.approx(1.0)
 
 
 @pytest.mark.shared_data
@@ -266,10 +382,15 @@ def test_backtest_obsscaling(shared_data: Path) -> None:
     reasons = " ".join(result.skipped)
     assert "'GPT-2': cannot place" in reasons
     assert "'H2O-Danube': compute is not monotone" in reasons
-    # measured: power law 0.036 vs linear 0.045 (ratio 0.80): better than both baselines,
+    # measured: power law 0.036 vs linear 0.045 (ratio 0.81): better than both baselines,
     # short of the issue's 0.75x target on this heterogeneous data (see the README table)
     assert result.best == "power_law"
     assert s.loc["power_law", "ratio_to_baseline"] < 0.9
+    # the stacked ensemble (weights learnt one size down, where the sigmoid and the line
+    # did best) is 0.041 (0.91x): better than the baselines, worse than the power law; its
+    # intervals, widened by the one-size-down errors, cover 0.91 against the power law's 0.68
+    assert s.loc["ensemble", "ratio_to_baseline"] < 0.95
+    assert s.loc["ensemble", "coverage"] >= 0.85
 
 
 @pytest.mark.shared_data

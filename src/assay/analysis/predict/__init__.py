@@ -10,6 +10,7 @@ from assay.analysis.predict._choice import (
     kendall_tau_rows,
 )
 from assay.analysis.predict._cod import COD, CODPrediction, cod_curve, mean_shift
+from assay.analysis.predict._ensemble import StackedEnsemble
 from assay.analysis.predict._ladder import Skipped, check_ladders, resolve_compute, scaling_frame
 from assay.analysis.predict._monitor import Monitor, monitor_checkpoints
 from assay.analysis.predict._observational import ObservationalScaling
@@ -38,6 +39,7 @@ __all__ = [
     "ScalingLaw",
     "ScalingPrediction",
     "Skipped",
+    "StackedEnsemble",
     "backtest",
     "check_ladders",
     "choice_analysis",

@@ -3,7 +3,9 @@
 Each method predicts every held-out (model, task) score from the rest of the data; the
 result reports each method's mean absolute error and interval coverage beside two naive
 baselines: a line in log-compute through the family's smaller models, and the score of
-the family's largest remaining model.
+the family's largest remaining model. The ``"ensemble"`` method combines the curve
+methods and the baselines with weights learnt by the same backtest one size further down,
+on the training part only (the held-out models never inform a weight).
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ import pandas as pd
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
+from assay.analysis.predict._ensemble import (
+    MEMBERS,
+    StackedEnsemble,
+    hold_out_largest,
+    last_scores,
+)
 from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders
 from assay.analysis.predict._observational import ObservationalScaling
 from assay.analysis.predict._scaling import ScalingLaw
@@ -26,11 +34,12 @@ from assay.errors import DegenerateDataWarning, InputError
 
 __all__ = ["BACKTEST_METHODS", "Backtest", "BacktestMethod", "backtest"]
 
-BacktestMethod = Literal["sigmoid", "power_law", "observational", "linear", "last"]
+BacktestMethod = Literal["sigmoid", "power_law", "observational", "ensemble", "linear", "last"]
 BACKTEST_METHODS: tuple[BacktestMethod, ...] = (
     "sigmoid",
     "power_law",
     "observational",
+    "ensemble",
     "linear",
     "last",
 )
@@ -113,7 +122,10 @@ def backtest(
         A tidy scaling frame (see :func:`~assay.analysis.predict.scaling_frame`).
     methods
         Methods to compare, among :data:`BACKTEST_METHODS`; the baselines ``"linear"``
-        and ``"last"`` are always added.
+        and ``"last"`` are always added. ``"ensemble"`` is a
+        :class:`~assay.analysis.predict.StackedEnsemble` of the curves and the
+        largest-model baseline, its weights learnt by this same backtest one size down on
+        the training part (the weights are in ``signature["params"]``).
     chance
         Chance floors per task (sigmoid and observational maps).
     axis
@@ -135,6 +147,7 @@ def backtest(
     ----------
     Ruan, Y., Maddison, C. J. & Hashimoto, T. (2024). Observational scaling laws and the
     predictability of language model performance. arXiv:2405.10938 (hold-out protocol).
+    Breiman, L. (1996). Stacked regressions. *Machine Learning* 24(1), 49-64 (ensemble).
     """
     for m in methods:
         if m not in BACKTEST_METHODS:
@@ -143,21 +156,15 @@ def backtest(
                 f"got {m!r}"
             )
     chosen = list(dict.fromkeys([*methods, *BASELINES]))
+    weights: dict[str, float] = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         valid, skipped = check_ladders(frame, axis=axis, on_invalid="skip", caller="backtest")
     reasons = [s.reason for s in skipped]
-    size = valid.drop_duplicates("model_id").groupby("family")["x"]
-    largest_x = size.transform("max")
-    per_model = valid.drop_duplicates("model_id").assign(_largest=largest_x)
-    held_models = per_model.loc[per_model["x"] == per_model["_largest"], ["model_id", "family"]]
-    held_models = held_models.drop_duplicates("family", keep="last")
-    train = valid[~valid["model_id"].isin(held_models["model_id"])]
-    sizes_left = train.groupby("family")["x"].apply(lambda s: s.round(9).nunique())
-    too_small = sorted(sizes_left[sizes_left < MIN_SIZES].index)
-    for f in too_small:
+    train, held_models, too_small = hold_out_largest(valid)
+    for f, n in sorted(too_small.items()):
         reasons.append(
-            f"family {f!r} has {int(sizes_left[f])} sizes once its largest model is held out; "
+            f"family {f!r} has {n} sizes once its largest model is held out; "
             f"a backtest needs {MIN_SIZES}"
         )
     del caught
@@ -165,11 +172,14 @@ def backtest(
         warnings.warn(
             "left out of the backtest: " + "; ".join(reasons), DegenerateDataWarning, stacklevel=2
         )
-    families = sorted(set(held_models["family"]) - set(too_small))
+    families = sorted(set(held_models["family"]))
     if not families:
         raise InputError("no family has four or more sizes: nothing to backtest")
-    held = valid[valid["model_id"].isin(held_models["model_id"]) & valid["family"].isin(families)]
-    train = train[train["family"].isin(families)]
+    # every family's largest model is withheld from every method, also the families left out
+    per_model = valid.drop_duplicates("model_id")
+    largest = per_model.loc[per_model["x"] == per_model.groupby("family")["x"].transform("max")]
+    withheld = set(largest["model_id"]) | set(held_models["model_id"])
+    held = valid[valid["model_id"].isin(held_models["model_id"])]
     cols = ["model_id", "family", "parameters", "training_tokens", "training_flops"]
     targets = held.drop_duplicates("model_id")[[c for c in cols if c in held.columns]]
     truth = held.set_index(["model_id", "task"])["score"]
@@ -180,14 +190,9 @@ def backtest(
         warnings.simplefilter("ignore", DegenerateDataWarning)
         for method in chosen:
             if method == "last":
-                prev = train.loc[train.groupby("family")["x"].transform("max") == train["x"]]
-                last = prev.groupby(["family", "task"], as_index=False)["score"].mean()
-                p = held[["model_id", "family", "task"]].merge(last, on=["family", "task"])
-                p = p.rename(columns={"score": "prediction"}).assign(
-                    ci_low=np.nan, ci_high=np.nan, note=""
-                )
+                p = last_scores(train, targets).assign(ci_low=np.nan, ci_high=np.nan, note="")
             elif method == "observational":
-                others = frame[~frame["model_id"].isin(held_models["model_id"])]
+                others = frame[~frame["model_id"].isin(withheld)]
                 obs = ObservationalScaling(
                     n_components,
                     chance=chance,
@@ -197,6 +202,17 @@ def backtest(
                     seed=seed,
                 ).fit(others)
                 p = obs.predict(targets).to_pandas()
+            elif method == "ensemble":
+                ens = StackedEnsemble(
+                    MEMBERS,
+                    chance=chance,
+                    axis=axis,
+                    resamples=resamples,
+                    confidence=confidence,
+                    seed=seed,
+                ).fit(train)
+                weights = {str(k): float(v) for k, v in ens.weights_.items()}
+                p = ens.predict(targets).to_pandas()
             else:
                 law = ScalingLaw(
                     method,
@@ -239,7 +255,12 @@ def backtest(
         skipped=tuple(reasons),
         signature={
             "method": "backtest, largest model per family held out",
-            "params": {"methods": chosen, "axis": axis, "n_components": n_components},
+            "params": {
+                "methods": chosen,
+                "axis": axis,
+                "n_components": n_components,
+                "ensemble_weights": weights,
+            },
             "held_out": sorted(targets["model_id"]),
             "assay_version": __version__,
             "n": len(truth),
