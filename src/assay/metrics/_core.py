@@ -17,8 +17,9 @@ interval resamples rows and re-aggregates without grading anything again
 Writing a metric (the whole contract)
 -------------------------------------
 A metric is a frozen dataclass that subclasses :class:`Metric` (or :class:`MeanMetric`
-when the value is the mean of one per-item score), whose dataclass fields are its
-*options*, decorated with :func:`register`::
+when the value is the mean of one per-item score, :class:`DefinedMeanMetric` when that
+score is undefined on some items by its definition and the source skips them), whose
+dataclass fields are its *options*, decorated with :func:`register`::
 
     @register
     @dataclass(frozen=True)
@@ -77,6 +78,7 @@ from assay.errors import DegenerateDataWarning, InputError, PrerequisiteError
 
 __all__ = [
     "ConfidenceInterval",
+    "DefinedMeanMetric",
     "MeanMetric",
     "Metric",
     "MetricResult",
@@ -296,6 +298,67 @@ class MeanMetric(Metric):
         self, stats: NDArray[np.float64], indices: NDArray[np.intp]
     ) -> list[Value]:
         return [float(v) for v in stats[:, 0][indices].mean(axis=1)]
+
+
+@dataclass(frozen=True)
+class DefinedMeanMetric(Metric):
+    """A metric whose value is the mean of one per-item score over the items on which
+    that score is defined.
+
+    Some per-item scores are undefined by their definition, not because the item could
+    not be graded: the cross-sectional correlation on a date whose factor is constant,
+    the transfer between two tasks whose performances sum to 0. The sources of those
+    metrics leave such items out of the mean; a NaN would instead be treated as an
+    ungradable item by ``nan_policy`` (and, by default, make the value NaN). So the
+    per-item statistics are ``(score, defined)``: ``defined`` is 1 or 0 and ``score`` is
+    0 where undefined, and the value is ``sum(score * defined) / sum(defined)``. The
+    ``defined`` column records which items were left out; the value is NaN with a
+    :class:`~assay.errors.DegenerateDataWarning` when no item is defined.
+
+    Subclasses implement :meth:`score`, returning ``None`` where the score is undefined
+    (or override :meth:`stats` to compute the rows in bulk). A missing prediction (or a
+    missing reference, when ``uses_reference``) gives a row of NaN, left to
+    ``nan_policy`` as for every metric.
+    """
+
+    columns: ClassVar[tuple[str, ...]] = ("score", "defined")
+    #: whether a missing reference makes an item ungradable (False: references unused)
+    uses_reference: ClassVar[bool] = True
+    #: why the value is undefined when no item is defined (for the warning)
+    undefined_reason: ClassVar[str] = "the score is undefined on every item"
+
+    def score(self, prediction: Any, reference: Any) -> float | None:
+        """The score of one item, ``None`` where undefined."""
+        raise NotImplementedError
+
+    def stats(self, predictions: Sequence[Any], references: Sequence[Any]) -> NDArray[np.float64]:
+        out = np.empty((len(predictions), 2), dtype=np.float64)
+        for i, (p, r) in enumerate(zip(predictions, references, strict=True)):
+            if _missing(p) or (self.uses_reference and _missing(r)):
+                out[i] = math.nan
+                continue
+            value = self.score(p, r)
+            out[i] = (0.0, 0.0) if value is None else (value, 1.0)
+        return out
+
+    def aggregate(self, stats: NDArray[np.float64]) -> float:
+        defined = stats[:, 1]
+        count = float(defined.sum())
+        if count == 0:  # a NaN count (nan_policy="propagate") falls through to NaN
+            return warn_degenerate(self.name, self.undefined_reason)
+        return float((stats[:, 0] * defined).sum() / count)
+
+    def aggregate_resamples(
+        self, stats: NDArray[np.float64], indices: NDArray[np.intp]
+    ) -> list[Value]:
+        if np.isnan(stats).any():
+            return [self.aggregate(stats[idx]) for idx in indices]
+        defined = stats[:, 1]
+        totals = (stats[:, 0] * defined)[indices].sum(axis=1)
+        counts = defined[indices].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(counts > 0, totals / counts, np.nan)
+        return [float(v) for v in values]
 
 
 @dataclass(frozen=True)
