@@ -63,6 +63,14 @@ def server() -> Iterator[str]:
         "2048",
         "--n_threads",
         "1",
+        # the adapter's numerics (flash attention, micro-batches of at most 63 tokens), so
+        # that the only difference check_model can find is the server's shift
+        "--flash_attn",
+        "true",
+        "--n_batch",
+        "63",
+        "--n_ubatch",
+        "63",
     ]
     with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         url = f"http://127.0.0.1:{port}/v1"

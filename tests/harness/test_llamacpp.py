@@ -16,15 +16,34 @@ def model():  # type: ignore[no-untyped-def]
     return load_model("llamacpp:smollm2")
 
 
-def _direct(model, context: str, continuation: str) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def reference(model):  # type: ignore[no-untyped-def]
+    """An independent llama-cpp-python ``Llama`` on the same file and settings (flash
+    attention, micro-batches of 63 tokens), through its high-level ``eval``."""
+    import llama_cpp
+
+    from assay.harness.models.llamacpp import _UBATCH
+
+    return llama_cpp.Llama(
+        model_path=str(model.path),
+        n_ctx=512,
+        n_batch=_UBATCH,
+        n_ubatch=_UBATCH,
+        flash_attn=True,
+        logits_all=True,
+        n_threads=model._threads,
+        verbose=False,
+    )
+
+
+def _direct(model, reference, context: str, continuation: str) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
     """Log-likelihood from one fresh pass over context + continuation, from the logits."""
-    llm = model._llm
     ctx = model.tokenize(context)
     whole = model.tokenize(context + continuation)
     assert whole[: len(ctx)] == ctx
-    llm.reset()
-    llm.eval(whole)
-    logits = llm.scores[: len(whole)].astype(np.float64)
+    reference.reset()
+    reference.eval(whole)
+    logits = reference.scores[: len(whole)].astype(np.float64)
     logz = np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)) + logits.max(
         axis=1
     )
@@ -33,45 +52,114 @@ def _direct(model, context: str, continuation: str) -> tuple[float, bool]:  # ty
     for i in range(len(ctx), len(whole)):
         total += logits[i - 1, whole[i]] - logz[i - 1]
         greedy &= int(np.argmax(logits[i - 1])) == whole[i]
-    llm.reset()
+    reference.reset()
     return total, greedy
 
 
+LONG = (
+    "Question: Which of these expressions is True: not (False and (False and True)); "
+    "not (True and not False); not (True or False) or False; (False and False) or "
+    "(False and True)? Think about each of the four expressions in turn, step by step, then answer.\nAnswer:"
+)
 QUESTIONS = [
     ("Question: What is 2 + 3?\nAnswer:", (" 5", " 6", " 23", " 4")),
     ("Question: Which word is reversed 'tac'?\nAnswer:", (" cat", " act", " tic", " cot")),
     ("The capital of France is", (" Paris", " London", " Berlin and Rome", " a city")),
     ("Question: Is 7 greater than 3?\nAnswer:", (" yes", " no")),
+    # 60+ context tokens and long choices: the item spans several micro-batches
+    (
+        LONG,
+        (
+            " not (False and (False and True))",
+            " not (True and not False)",
+            " not (True or False) or False",
+            " (False and False) or (False and True)",
+        ),
+    ),
 ]
 
 
-def test_loglikelihoods_equal_a_direct_computation(model) -> None:  # type: ignore[no-untyped-def]
+def test_loglikelihoods_equal_a_direct_computation(model, reference) -> None:  # type: ignore[no-untyped-def]
+    assert len(model.tokenize(LONG)) > 63
     for context, choices in QUESTIONS:
         got = model.loglikelihood(LoglikelihoodRequest(context, choices))
         for i, choice in enumerate(choices):
-            expected, greedy = _direct(model, context, choice)
+            expected, greedy = _direct(model, reference, context, choice)
             assert got.logprobs[i] == pytest.approx(expected, abs=1e-4)
             assert got.greedy[i] == greedy
 
 
 def test_context_is_evaluated_once(model) -> None:  # type: ignore[no-untyped-def]
-    model._llm.reset()
+    model._forget()
     context, choices = QUESTIONS[2]
     got = model.loglikelihood(LoglikelihoodRequest(context, choices))
     minimum = got.context_tokens + sum(got.continuation_tokens)
-    assert got.tokens_evaluated <= minimum
-    # scoring the same item again reuses the cached context entirely
+    # the context once, each choice but its last token
+    assert got.tokens_evaluated <= minimum - len(choices)
+    # scoring the same item again reuses the cached context (all but its last token)
     again = model.loglikelihood(LoglikelihoodRequest(context, choices))
-    assert again.logprobs == pytest.approx(got.logprobs, abs=1e-6)
-    assert again.tokens_evaluated < got.tokens_evaluated
+    assert again.logprobs == got.logprobs
+    assert again.tokens_evaluated == 1 + got.tokens_evaluated - got.context_tokens
 
 
-def test_results_do_not_depend_on_what_ran_before(model) -> None:  # type: ignore[no-untyped-def]
-    a = model.loglikelihood(LoglikelihoodRequest(*QUESTIONS[0]))
-    model.loglikelihood(LoglikelihoodRequest(*QUESTIONS[1]))
+def test_choices_share_their_common_first_tokens(model, reference) -> None:  # type: ignore[no-untyped-def]
+    context = "Question: What is 12 + 30?\nAnswer:"
+    choices = (" 42", " 43", " 52", " 4")
+    n = len(model.tokenize(context))
+    conts = [model._continuation(context, model.tokenize(context), c) for c in choices]
+    shared = {tuple(c[: j + 1]) for c in conts for j in range(len(c) - 1)}
+    assert len(shared) < sum(len(c) - 1 for c in conts)  # " " and "4" are shared
+    model._forget()
+    got = model.loglikelihood(LoglikelihoodRequest(context, choices))
+    assert got.tokens_evaluated == n + len(shared)
+    for c, lp, greedy in zip(choices, got.logprobs, got.greedy, strict=True):
+        expected, expected_greedy = _direct(model, reference, context, c)
+        assert lp == pytest.approx(expected, abs=1e-4)
+        assert greedy == expected_greedy
+
+
+def test_results_do_not_depend_on_what_ran_before_or_alongside(model) -> None:  # type: ignore[no-untyped-def]
+    context, choices = QUESTIONS[1]
+    model._forget()
+    alone = model.loglikelihood(LoglikelihoodRequest(context, choices))
+    # after other items (a cached prefix, stale cells), generation and a reference pass
+    model.loglikelihood(LoglikelihoodRequest(*QUESTIONS[4]))
+    model.loglikelihood(LoglikelihoodRequest("Question: Which word is it?\nAnswer:", (" a",)))
     model.generate(GenerationRequest("Once upon a time", max_tokens=5))
-    b = model.loglikelihood(LoglikelihoodRequest(*QUESTIONS[0]))
-    assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
+    after = model.loglikelihood(LoglikelihoodRequest(context, choices))
+    model.token_logprobs(context + choices[0])
+    after_reference = model.loglikelihood(LoglikelihoodRequest(context, choices))
+    # batched with other choices: before, between and after, in one decode
+    others = (" dog", *choices[:2], " tac tac tac", *choices[2:], " c")
+    mixed = model.loglikelihood(LoglikelihoodRequest(context, others))
+    mixed_lp = [mixed.logprobs[others.index(c)] for c in choices]
+    # more choices than one decode holds (sequences): several decodes
+    many = tuple(f" {w}" for w in range(40)) + choices
+    crowded = model.loglikelihood(LoglikelihoodRequest(context, many))
+    for got in (after.logprobs, after_reference.logprobs, mixed_lp, crowded.logprobs[40:]):
+        assert list(got) == pytest.approx(list(alone.logprobs), abs=1e-6)
+    assert crowded.greedy[40:] == alone.greedy
+
+
+def test_single_token_choices_on_a_cached_context(model, reference) -> None:  # type: ignore[no-untyped-def]
+    # everything but the context's last token is cached and no choice needs a second
+    # token: the decode still runs two tokens (a one-token batch is never run)
+    context, choices = QUESTIONS[3]
+    n = len(model.tokenize(context))
+    single = tuple(c for c in choices if len(model.tokenize(context + c)) == n + 1)
+    assert single, "' yes' and ' no' are single tokens for SmolLM2"
+    model.loglikelihood(LoglikelihoodRequest(context, choices))
+    got = model.loglikelihood(LoglikelihoodRequest(context, single))
+    assert got.tokens_evaluated == 2
+    for c, lp in zip(single, got.logprobs, strict=True):
+        assert lp == pytest.approx(_direct(model, reference, context, c)[0], abs=1e-4)
+
+
+def test_token_logprobs_equal_a_direct_computation(model, reference) -> None:  # type: ignore[no-untyped-def]
+    context, choices = QUESTIONS[4]
+    ref = model.token_logprobs(context + choices[0])
+    expected, _ = _direct(model, reference, context, choices[0])
+    assert ref.total_from(len(context)) == pytest.approx(expected, abs=1e-4)
 
 
 def test_generation_is_greedy_and_stops(model) -> None:  # type: ignore[no-untyped-def]
