@@ -6,6 +6,14 @@ units (PassUntil samples an item until it passes); :func:`run_task` runs a whole
 """
 
 from assay.harness._evaluate import Unit, UnitResult, evaluate
-from assay.harness.runner import RunOutcome, run_id_for, run_task
+from assay.harness.runner import RunOutcome, item_rows, run_id_for, run_task
 
-__all__ = ["RunOutcome", "Unit", "UnitResult", "evaluate", "run_id_for", "run_task"]
+__all__ = [
+    "RunOutcome",
+    "Unit",
+    "UnitResult",
+    "evaluate",
+    "item_rows",
+    "run_id_for",
+    "run_task",
+]

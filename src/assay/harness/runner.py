@@ -40,10 +40,10 @@ from assay.harness.cache import RequestCache, cached
 from assay.harness.executors import Executor, ModelInfo, RayWorkers, iter_async, iter_local
 from assay.harness.models import AsyncModelAdapter, ModelAdapter, load_model
 from assay.harness.tasks._spec import Task, TaskItem
-from assay.schema import Item, Model, Response, Run, Score
+from assay.schema import Item, Model, Response, Run, Score, TableName
 from assay.store import Store
 
-__all__ = ["RunOutcome", "run_id_for", "run_task"]
+__all__ = ["RunOutcome", "item_rows", "run_id_for", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ def _run(
     )
     # the run, model and item rows go into the first transaction that stores results (or
     # the last one): the model gets its first requests without waiting for this write
-    preamble: dict[str, list[Any]] = {
+    preamble: dict[TableName, list[Any]] = {
         "runs": [run_row],
         "models": [
             Model(
@@ -297,18 +297,7 @@ def _run(
                 metadata={"adapter": info.identity},
             )
         ],
-        "items": [
-            Item(
-                task=task.name,
-                task_version=task.version,
-                item_id=it.item_id,
-                input=it.input,
-                target=it.target,
-                choices=it.choices,
-                metadata=dict(it.metadata),
-            )
-            for it in items
-        ],
+        "items": item_rows(task, items),
     }
 
     done_keys = {
@@ -392,6 +381,22 @@ def _run(
         seconds=time.perf_counter() - started,
         error_examples=tuple(examples),
     )
+
+
+def item_rows(task: Task, items: Sequence[TaskItem]) -> list[Item]:
+    """The store's rows for ``items`` of ``task`` (written with a run's first results)."""
+    return [
+        Item(
+            task=task.name,
+            task_version=task.version,
+            item_id=it.item_id,
+            input=it.input,
+            target=it.target,
+            choices=it.choices,
+            metadata=dict(it.metadata),
+        )
+        for it in items
+    ]
 
 
 #: libraries whose versions can change a run's numbers

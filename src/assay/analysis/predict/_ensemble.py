@@ -27,6 +27,7 @@ from assay.analysis.predict._scaling import (
     PredictedScore,
     ScalingLaw,
     ScalingPrediction,
+    warn_far_extrapolation,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
@@ -309,14 +310,7 @@ class StackedEnsemble:
                         note=note,
                     )
                 )
-        if far:
-            shown = ", ".join(far[:5]) + (f" and {len(far) - 5} more" if len(far) > 5 else "")
-            warnings.warn(
-                f"extrapolating more than {EXTRAPOLATION_LIMIT:.0f}x beyond the fitted compute: "
-                f"{shown}; such predictions are unreliable",
-                DegenerateDataWarning,
-                stacklevel=2,
-            )
+        warn_far_extrapolation(far)
         return ScalingPrediction(tuple(rows), self.signature())
 
     def _combine(

@@ -266,8 +266,8 @@ def pass_until(
         When given, every draw is stored as a response with its scores under one run
         (``config.until_pass``), and a re-run resumes from the stored draws.
     """
-    from assay.harness import Unit, evaluate, run_id_for
-    from assay.schema import Item, Model, Run
+    from assay.harness import Unit, evaluate, item_rows, run_id_for
+    from assay.schema import Model, Run
 
     if max_samples < 1:
         raise InputError(
@@ -319,17 +319,7 @@ def pass_until(
                         parameters=getattr(model, "parameters", None),
                     )
                 ],
-                "items": [
-                    Item(
-                        task=task.name,
-                        task_version=task.version,
-                        item_id=it.item_id,
-                        input=it.input,
-                        target=it.target,
-                        metadata=dict(it.metadata),
-                    )
-                    for it in items
-                ],
+                "items": item_rows(task, items),
             }
         )
         rows = store.query(

@@ -467,14 +467,7 @@ class ScalingLaw:
                         note=note,
                     )
                 )
-        if far:
-            shown = ", ".join(far[:5]) + (f" and {len(far) - 5} more" if len(far) > 5 else "")
-            warnings.warn(
-                f"extrapolating more than {EXTRAPOLATION_LIMIT:.0f}x beyond the fitted compute: "
-                f"{shown}; such predictions are unreliable",
-                DegenerateDataWarning,
-                stacklevel=2,
-            )
+        warn_far_extrapolation(far)
         return ScalingPrediction(tuple(rows), self.signature())
 
     def signature(self) -> dict[str, Any]:
@@ -525,3 +518,17 @@ def _starts(
                 a = np.clip(first - asym, lo[:, 1], hi[:, 1])
                 starts.append(np.stack([asym, a, np.full(len(x), alpha)], axis=1))
     return starts[: max(1, restarts)]
+
+
+def warn_far_extrapolation(far: list[str]) -> None:
+    """One warning naming the predictions (``"model on task (Nx)"``) that extrapolate more
+    than :data:`EXTRAPOLATION_LIMIT` times beyond the fitted compute."""
+    if not far:
+        return
+    shown = ", ".join(far[:5]) + (f" and {len(far) - 5} more" if len(far) > 5 else "")
+    warnings.warn(
+        f"extrapolating more than {EXTRAPOLATION_LIMIT:.0f}x beyond the fitted compute: "
+        f"{shown}; such predictions are unreliable",
+        DegenerateDataWarning,
+        stacklevel=3,
+    )
