@@ -28,6 +28,7 @@ from assay.metrics._core import (
     MeanMetric,
     Metric,
     _missing,
+    check_number,
     check_option,
     register,
     warn_degenerate,
@@ -45,14 +46,6 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-
-
-def _number(value: Any, owner: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InputError(f"{owner}: {what} must be a number; got {value!r}")
-    if math.isinf(value):
-        raise InputError(f"{owner}: {what} is infinite")
-    return float(value)
 
 
 # --------------------------------------------------------------------------- composite scores
@@ -241,7 +234,7 @@ class WeightedScore(Metric):
             given.add(r)
             out[i, 0] = index[r]
             if not _missing(p):
-                out[i, 1] = _number(p, self.name, f"the value of item {i} ({r!r})")
+                out[i, 1] = check_number(p, self.name, f"the value of item {i} ({r!r})")
         parents = {name: parent for name, parent, _ in nodes}
         inner = set(parents.values())
         for leaf in (name for name in parents if name not in inner):

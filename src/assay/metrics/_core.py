@@ -112,6 +112,16 @@ class ConfidenceInterval(NamedTuple):
     high: float
 
 
+def check_number(value: Any, owner: str, what: str) -> float:
+    """``value`` as a float; :class:`InputError` naming ``owner`` and ``what`` when it is
+    not a finite-or-NaN real number (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InputError(f"{owner}: {what} must be a number; got {value!r}")
+    if math.isinf(value):
+        raise InputError(f"{owner}: {what} is infinite")
+    return float(value)
+
+
 def check_option(owner: str, name: str, value: object, allowed: Iterable[object] | str) -> None:
     """Raise :class:`InputError` unless ``value`` is one of ``allowed``.
 

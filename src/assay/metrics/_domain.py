@@ -66,7 +66,6 @@ from assay.metrics._composite import (
     LOCOBENCH_TREE,
     RubricScore,
     WeightedScore,
-    _number,
     lcbs,
     lcbs_band,
     rubric_score,
@@ -76,6 +75,7 @@ from assay.metrics._core import (
     ConfidenceInterval,
     Metric,
     _missing,
+    check_number,
     check_option,
     register,
     warn_degenerate,
@@ -245,7 +245,7 @@ class FingerprintDetection(Metric):
                 continue
             if not _is_binary(r):
                 raise InputError(f"{self.name}: the label of item {i} must be 0 or 1; got {r!r}")
-            distance = _number(p, self.name, f"the distance of item {i}")
+            distance = check_number(p, self.name, f"the distance of item {i}")
             out[i] = (float(r), distance)
         return out
 

@@ -31,7 +31,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
-from assay.metrics._core import DefinedMeanMetric, check_option, register, warn_degenerate
+from assay.metrics._core import (
+    DefinedMeanMetric,
+    check_number,
+    check_option,
+    register,
+    warn_degenerate,
+)
 
 __all__ = [
     "BackwardTransfer",
@@ -235,14 +241,6 @@ def transfer(before: float, after: float, *, kind: TransferKind = "contrast") ->
     return value
 
 
-def _performance(value: Any, owner: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InputError(f"{owner}: the {what} performance must be a number; got {value!r}")
-    if math.isinf(value):
-        raise InputError(f"{owner}: the {what} performance is infinite")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class _Transfer(DefinedMeanMetric):
     """Mean over task pairs of :func:`transfer`; prediction = after, reference = before."""
@@ -255,8 +253,8 @@ class _Transfer(DefinedMeanMetric):
         check_option(type(self).__name__, "kind", self.kind, _TRANSFER_KINDS)
 
     def score(self, prediction: Any, reference: Any) -> float | None:
-        after = _performance(prediction, self.name, "after")
-        before = _performance(reference, self.name, "before")
+        after = check_number(prediction, self.name, "the after performance")
+        before = check_number(reference, self.name, "the before performance")
         return _transfer_value(before, after, self.kind)
 
 
