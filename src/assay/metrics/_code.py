@@ -215,7 +215,20 @@ class _TrialMetric(Metric):
         return trial_counts(predictions, success_threshold=self.success_threshold, where=self.name)
 
     def per_task(self, stats: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each task's value (NaN where its row is NaN)."""
+        ok = ~np.isnan(stats).any(axis=1)
+        out = np.full(stats.shape[0], np.nan)
+        out[ok] = self.rate(stats[ok, 0], stats[ok, 1])
+        return out
+
+    def rate(self, n: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The value of tasks with ``n`` trials of which ``c`` succeeded."""
         raise NotImplementedError
+
+    def _check_k(self) -> None:
+        k = getattr(self, "k", 1)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            check_option(type(self).__name__, "k", k, "an integer >= 1")
 
     def aggregate(self, stats: NDArray[np.float64]) -> float:
         return float(self.per_task(stats).mean())
@@ -247,14 +260,10 @@ class PassAtK(_TrialMetric):
     k: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            check_option("PassAtK", "k", self.k, "an integer >= 1")
+        self._check_k()
 
-    def per_task(self, stats: NDArray[np.float64]) -> NDArray[np.float64]:
-        ok = ~np.isnan(stats).any(axis=1)
-        out = np.full(stats.shape[0], np.nan)
-        out[ok] = pass_at_k(stats[ok, 0], stats[ok, 1], self.k)
-        return out
+    def rate(self, n: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+        return pass_at_k(n, c, self.k)
 
 
 @register
@@ -271,14 +280,10 @@ class PassHatK(_TrialMetric):
     k: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            check_option("PassHatK", "k", self.k, "an integer >= 1")
+        self._check_k()
 
-    def per_task(self, stats: NDArray[np.float64]) -> NDArray[np.float64]:
-        ok = ~np.isnan(stats).any(axis=1)
-        out = np.full(stats.shape[0], np.nan)
-        out[ok] = pass_hat_k(stats[ok, 0], stats[ok, 1], self.k)
-        return out
+    def rate(self, n: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+        return pass_hat_k(n, c, self.k)
 
 
 @register
@@ -294,8 +299,8 @@ class PassRate(_TrialMetric):
 
     name: ClassVar[str] = "pass_rate"
 
-    def per_task(self, stats: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(stats[:, 1] / stats[:, 0], dtype=np.float64)
+    def rate(self, n: NDArray[np.float64], c: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(c / n, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- Claw-Eval
