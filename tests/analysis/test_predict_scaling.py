@@ -18,6 +18,7 @@ from assay.analysis.predict import (
     StackedEnsemble,
     backtest,
     check_ladders,
+    doubtful_ladders,
     scaling_frame,
 )
 from assay.analysis.predict._ensemble import stack_weights
@@ -150,6 +151,57 @@ def test_bad_input_is_refused_or_warned() -> None:
             )
         )
     assert "extrapolates 101x" in pred.rows[0].note
+
+
+def test_a_family_whose_mean_score_falls_with_compute_is_doubted_not_silent() -> None:
+    # one family on three tasks: a clean power law; another that mixes two generations
+    # (its second model is larger and worse on every task)
+    clean = pd.concat(
+        [
+            _ladder({"asymptote": c, "a": -0.4, "alpha": 0.5}, 0.003, s).assign(task=f"t{s}")
+            for s, c in enumerate((0.7, 0.8, 0.9))
+        ]
+    )
+    mixed = clean.assign(family="mixed", model_id="x" + clean["model_id"])
+    second = mixed["model_id"] == "xm1"
+    mixed.loc[second, "score"] -= 0.25
+    frame = pd.concat([clean, mixed], ignore_index=True)
+    valid, _ = check_ladders(frame)
+    doubts = doubtful_ladders(valid)
+    assert list(doubts) == ["mixed"]
+    assert "falls from" in doubts["mixed"]
+    assert "(xm0)" in doubts["mixed"]
+    assert "(xm1," in doubts["mixed"]
+    assert "over 3 tasks" in doubts["mixed"]
+    # on fewer shared tasks a fall may be inverse scaling or noise: not judged
+    assert doubtful_ladders(valid[valid["task"] != "t2"]) == {}
+    target = pd.DataFrame(
+        {"family": ["f", "mixed"], "parameters": [1.4e10] * 2, "training_tokens": [3e11] * 2}
+    )
+    for method in (ScalingLaw("power_law", resamples=20), StackedEnsemble(resamples=20)):
+        with pytest.warns(DegenerateDataWarning, match="'mixed' may not be one scaling ladder"):
+            method.fit(frame)
+        rows = method.predict(target).to_pandas()
+        doubted = rows["note"].str.contains("may not be one ladder")
+        assert doubted.eq(rows["family"] == "mixed").all()
+    obs = ObservationalScaling(1, resamples=0)
+    with pytest.warns(DegenerateDataWarning, match="'mixed' may not be one scaling ladder"):
+        obs.fit(frame)
+    assert set(obs.doubts_) == {"mixed"}
+    # the backtest keeps the family, says so and notes its predictions
+    with pytest.warns(DegenerateDataWarning, match="kept in the backtest, but doubtful"):
+        result = backtest(frame, methods=("power_law",), resamples=20)
+    assert len(result.doubtful) == 1
+    assert "'mixed'" in result.doubtful[0]
+    assert result.to_dict()["doubtful"] == list(result.doubtful)
+    p = result.predictions
+    curve_rows = p[p["method"] == "power_law"]
+    assert (
+        curve_rows["note"]
+        .str.contains("may not be one ladder")
+        .eq(curve_rows["family"] == "mixed")
+        .all()
+    )
 
 
 def test_scaling_frame_from_store_uses_aggregates(tmp_path: Path) -> None:
@@ -373,7 +425,10 @@ def test_backtest_pythia_opt_bloom(shared_data: Path) -> None:
 @pytest.mark.shared_data
 def test_backtest_obsscaling(shared_data: Path) -> None:
     frame = _obsscaling(shared_data)
-    with pytest.warns(DegenerateDataWarning, match="not monotone in model size"):
+    with (
+        pytest.warns(DegenerateDataWarning, match="not monotone in model size"),
+        pytest.warns(DegenerateDataWarning, match="kept in the backtest, but doubtful"),
+    ):
         result = backtest(frame, chance=CHANCE, resamples=100)
     s = result.summary.set_index("method")
     print("\n" + s.round(4).to_string())
@@ -391,13 +446,38 @@ def test_backtest_obsscaling(shared_data: Path) -> None:
     # intervals, widened by the one-size-down errors, cover 0.91 against the power law's 0.68
     assert s.loc["ensemble", "ratio_to_baseline"] < 0.95
     assert s.loc["ensemble", "coverage"] >= 0.85
+    # StableLM's models (three generations) do not form a ladder: kept, and said so
+    assert len(result.doubtful) == 1
+    assert "'StableLM' may not be one scaling ladder" in result.doubtful[0]
+    stable = result.predictions[result.predictions["family"] == "StableLM"]
+    assert stable.loc[stable["method"] == "power_law", "note"].str.contains("one ladder").all()
+    # what the 0.75x target would take here: choosing for each family whichever of the
+    # power law, the line and the largest model's score predicted its held-out model best
+    # (knowing the answers) gives 0.78x; only adding the sigmoid to that oracle choice
+    # (0.74x) reaches it
+    errors = result.predictions.pivot_table(
+        index=["family", "model_id", "task"], columns="method", values="error"
+    )
+    per_family = errors.groupby("family").mean()
+    weight = errors.groupby("family").size() / len(errors)
+    better = s.loc[["linear", "last"], "mae"].min()
+
+    def oracle(methods: list[str]) -> float:
+        return float((per_family[methods].min(axis=1) * weight).sum() / better)
+
+    assert oracle(["power_law", "linear", "last"]) == pytest.approx(0.777, abs=0.005)
+    assert oracle(["power_law", "sigmoid", "linear", "last"]) == pytest.approx(0.736, abs=0.005)
 
 
 @pytest.mark.shared_data
 def test_observational_capabilities_and_efficiency(shared_data: Path) -> None:
     frame = _obsscaling(shared_data)
-    with pytest.warns(DegenerateDataWarning, match="no capability line"):
+    with (
+        pytest.warns(DegenerateDataWarning, match="no capability line"),
+        pytest.warns(DegenerateDataWarning, match="'OLMo' may not be one scaling ladder"),
+    ):
         obs = ObservationalScaling(2, chance=CHANCE, resamples=0).fit(frame)
+    assert set(obs.doubts_) == {"OLMo", "StableLM"}
     # the first capability loads positively on every benchmark (a general factor)
     assert (obs.components_[0] > 0).all()
     eff = obs.efficiency_.set_index("family")

@@ -11,7 +11,13 @@ from assay.analysis.predict._choice import (
 )
 from assay.analysis.predict._cod import COD, CODPrediction, cod_curve, mean_shift
 from assay.analysis.predict._ensemble import StackedEnsemble
-from assay.analysis.predict._ladder import Skipped, check_ladders, resolve_compute, scaling_frame
+from assay.analysis.predict._ladder import (
+    Skipped,
+    check_ladders,
+    doubtful_ladders,
+    resolve_compute,
+    scaling_frame,
+)
 from assay.analysis.predict._monitor import Monitor, monitor_checkpoints
 from assay.analysis.predict._observational import ObservationalScaling
 from assay.analysis.predict._passuntil import (
@@ -45,6 +51,7 @@ __all__ = [
     "choice_analysis",
     "choice_metrics",
     "cod_curve",
+    "doubtful_ladders",
     "estimate_pass_until",
     "kendall_tau_rows",
     "mean_shift",

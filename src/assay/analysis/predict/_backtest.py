@@ -27,7 +27,7 @@ from assay.analysis.predict._ensemble import (
     hold_out_largest,
     last_scores,
 )
-from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders
+from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders, doubtful_ladders
 from assay.analysis.predict._observational import ObservationalScaling
 from assay.analysis.predict._scaling import ScalingLaw
 from assay.errors import DegenerateDataWarning, InputError
@@ -54,11 +54,14 @@ class Backtest:
     ``summary`` has one row per method: ``mae``, ``max_error``, ``coverage`` (share of
     held-out scores inside the interval), ``n`` and ``ratio_to_baseline`` (MAE over the
     better baseline's MAE). ``predictions`` has one row per (method, model, task).
+    ``skipped`` says which families were left out and why; ``doubtful`` which were kept
+    though their training models may not form one ladder (their predictions' notes say so).
     """
 
     summary: pd.DataFrame
     predictions: pd.DataFrame
     skipped: tuple[str, ...] = ()
+    doubtful: tuple[str, ...] = ()
     signature: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +78,7 @@ class Backtest:
         return {
             "summary": self.summary.to_dict(orient="records"),
             "skipped": list(self.skipped),
+            "doubtful": list(self.doubtful),
             "signature": self.signature,
         }
 
@@ -172,6 +176,13 @@ def backtest(
         warnings.warn(
             "left out of the backtest: " + "; ".join(reasons), DegenerateDataWarning, stacklevel=2
         )
+    doubts = doubtful_ladders(train)
+    if doubts:
+        warnings.warn(
+            "kept in the backtest, but doubtful: " + "; ".join(doubts.values()),
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
     families = sorted(set(held_models["family"]))
     if not families:
         raise InputError("no family has four or more sizes: nothing to backtest")
@@ -253,6 +264,7 @@ def backtest(
         summary=summary,
         predictions=all_preds,
         skipped=tuple(reasons),
+        doubtful=tuple(doubts.values()),
         signature={
             "method": "backtest, largest model per family held out",
             "params": {

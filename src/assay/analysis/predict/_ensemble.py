@@ -21,12 +21,20 @@ import pandas as pd
 from scipy.optimize import lsq_linear
 
 from assay._version import __version__
-from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders, resolve_compute
+from assay.analysis.predict._ladder import (
+    MIN_SIZES,
+    Axis,
+    check_ladders,
+    doubtful_ladders,
+    resolve_compute,
+    warn_doubtful,
+)
 from assay.analysis.predict._scaling import (
     EXTRAPOLATION_LIMIT,
     PredictedScore,
     ScalingLaw,
     ScalingPrediction,
+    prediction_note,
     warn_far_extrapolation,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
@@ -198,6 +206,8 @@ class StackedEnsemble:
         )
         if valid.empty:
             raise InputError("no family is left to fit: " + "; ".join(s.reason for s in skipped))
+        self.doubts_ = doubtful_ladders(valid)
+        warn_doubtful(self.doubts_)
         rng = resolve_rng(self.seed)
         inner_train, inner_held, _ = hold_out_largest(valid)
         validation = pd.DataFrame()
@@ -232,17 +242,20 @@ class StackedEnsemble:
         self.errors_ = errors
         self.skipped_ = skipped
         self.laws_: dict[str, ScalingLaw] = {}
-        for m in members:
-            if m != "last":
-                self.laws_[m] = ScalingLaw(
-                    m,
-                    chance=self.chance,
-                    axis=self.axis,
-                    resamples=self.resamples,
-                    confidence=self.confidence,
-                    on_invalid="skip",
-                    seed=rng,
-                ).fit(valid)
+        with warnings.catch_warnings():
+            # the members' doubts about the ladders were warned above, once
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            for m in members:
+                if m != "last":
+                    self.laws_[m] = ScalingLaw(
+                        m,
+                        chance=self.chance,
+                        axis=self.axis,
+                        resamples=self.resamples,
+                        confidence=self.confidence,
+                        on_invalid="skip",
+                        seed=rng,
+                    ).fit(valid)
         self.data_ = valid
         self.noise_rng_ = rng
         return self
@@ -292,9 +305,8 @@ class StackedEnsemble:
                     sim = draws - self.noise_rng_.choice(noise, size=len(draws))
                     lo, hi = (float(v) for v in np.quantile(sim, [alpha, 1 - alpha]))
                 factor = float(10 ** (x - own["x"].max()))
-                note = ""
+                note = prediction_note(factor, fam in self.doubts_)
                 if factor > EXTRAPOLATION_LIMIT:
-                    note = f"extrapolates {factor:.0f}x beyond the largest fitted compute"
                     far.append(f"{mid} on {task} ({factor:.0f}x)")
                 rows.append(
                     PredictedScore(

@@ -11,6 +11,8 @@ stored training FLOPs or, when they are missing, ``6 * parameters * training_tok
 :func:`check_ladders` refuses (or, on request, skips with a warning) what cannot be
 extrapolated honestly: models whose compute cannot be derived, families with fewer than
 three sizes, and families whose compute does not grow with their parameter count.
+:func:`doubtful_ladders` names the families it keeps but doubts: those whose mean score
+falls as compute grows, a sign that the "family" mixes data or generations.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "OnInvalid",
     "Skipped",
     "check_ladders",
+    "doubtful_ladders",
     "resolve_compute",
     "scaling_frame",
 ]
@@ -54,6 +57,13 @@ NO_FAMILY = "-"
 #: the fewest distinct sizes a family needs for a fit (assay's choice: three points
 #: determine a curve's level, slope and curvature; fewer is a line through noise)
 MIN_SIZES = 3
+#: the largest fall of a family's mean score between two of its models, in order of
+#: compute, that still reads as one ladder (assay's choice: on the Pythia and ObsScaling
+#: data every single-recipe family falls by at most 0.001, the mixed ones by 0.08-0.13)
+MAX_MEAN_FALL = 0.02
+#: the fewest tasks all of a family's models share for its mean score to be judged
+#: (assay's choice: on one or two tasks a fall may be inverse scaling or noise)
+MIN_SHARED_TASKS = 3
 
 
 @dataclass(frozen=True)
@@ -235,3 +245,50 @@ def check_ladders(
         df = df[~df["family"].isin({p.family for p in problems})]
     df = df.dropna(subset=["score"])
     return df.reset_index(drop=True), problems
+
+
+def doubtful_ladders(valid: pd.DataFrame) -> dict[str, str]:
+    """Families of a checked frame (with ``x``) that may not be one scaling ladder.
+
+    A family is named when its models share at least :data:`MIN_SHARED_TASKS` tasks and
+    its mean score over them falls by more than :data:`MAX_MEAN_FALL` from one model to
+    the next in order of compute: a larger model scoring well below a smaller one on
+    average usually means different data or a different generation, and a curve through
+    such models extrapolates poorly. The families are kept (the caller warns and notes
+    their predictions); returns ``{family: reason}``.
+    """
+    out: dict[str, str] = {}
+    for family, rows in valid.groupby("family", sort=True):
+        n_models = rows["model_id"].nunique()
+        per_task = rows.groupby("task")["model_id"].nunique()
+        shared = per_task.index[per_task == n_models]
+        if len(shared) < MIN_SHARED_TASKS:
+            continue
+        means = (
+            rows[rows["task"].isin(shared)]
+            .groupby(["x", "model_id"], sort=True)["score"]
+            .mean()
+            .reset_index()
+        )
+        falls = -np.diff(means["score"].to_numpy())
+        if not len(falls) or falls.max() <= MAX_MEAN_FALL:
+            continue
+        i = int(np.argmax(falls))
+        a, b = means.iloc[i], means.iloc[i + 1]
+        out[str(family)] = (
+            f"family {family!r} may not be one scaling ladder: its mean score over "
+            f"{len(shared)} tasks falls from {a['score']:.3f} ({a['model_id']}) to "
+            f"{b['score']:.3f} ({b['model_id']}, {10 ** (b['x'] - a['x']):.2g}x the compute); "
+            "models of different data or generations extrapolate poorly (split the family)"
+        )
+    return out
+
+
+def warn_doubtful(doubts: dict[str, str]) -> None:
+    """One :class:`~assay.errors.DegenerateDataWarning` naming the doubtful families."""
+    if doubts:
+        warnings.warn(
+            "kept, but doubtful: " + "; ".join(doubts.values()),
+            DegenerateDataWarning,
+            stacklevel=3,
+        )

@@ -21,11 +21,19 @@ from scipy.optimize import least_squares
 from scipy.special import expit
 
 from assay._version import __version__
-from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders, resolve_compute
+from assay.analysis.predict._ladder import (
+    MIN_SIZES,
+    Axis,
+    check_ladders,
+    doubtful_ladders,
+    resolve_compute,
+    warn_doubtful,
+)
 from assay.analysis.predict._scaling import (
     EXTRAPOLATION_LIMIT,
     PredictedScore,
     ScalingPrediction,
+    prediction_note,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
@@ -155,6 +163,14 @@ class ObservationalScaling:
             for m in wide.index
         }
         self.x_of_ = dict(zip(ladders["model_id"], ladders["x"], strict=False))
+        placed = frame[frame["model_id"].isin(self.x_of_)]
+        family_of = dict(zip(ladders["model_id"], ladders["family"], strict=True))
+        self.doubts_ = doubtful_ladders(
+            placed.assign(
+                family=placed["model_id"].map(family_of), x=placed["model_id"].map(self.x_of_)
+            )
+        )
+        warn_doubtful(self.doubts_)
         self.floor_ = np.array([self._chance(t) for t in self.tasks_])
         self.y_ = wide.to_numpy(dtype=float)
         self.point_ = _fit_all(
@@ -244,9 +260,10 @@ class ObservationalScaling:
                     res = self.point_["resid"][j]
                     sim = draws[:, j] + self.noise_rng_.choice(res, size=len(draws))
                     lo, hi = (float(v) for v in np.quantile(sim, [alpha, 1 - alpha]))
-                note = ""
+                note = prediction_note(
+                    factor, fam in self.doubts_, beyond="the family's largest compute"
+                )
                 if factor > EXTRAPOLATION_LIMIT:
-                    note = f"extrapolates {factor:.0f}x beyond the family's largest compute"
                     far.append(f"{mid} ({factor:.0f}x)")
                 rows.append(
                     PredictedScore(

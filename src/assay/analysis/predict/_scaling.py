@@ -31,7 +31,15 @@ from assay.analysis.predict._curves import (
     fit_batch,
     fit_linear,
 )
-from assay.analysis.predict._ladder import Axis, OnInvalid, Skipped, check_ladders, resolve_compute
+from assay.analysis.predict._ladder import (
+    Axis,
+    OnInvalid,
+    Skipped,
+    check_ladders,
+    doubtful_ladders,
+    resolve_compute,
+    warn_doubtful,
+)
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
@@ -226,6 +234,8 @@ class ScalingLaw:
         )
         if data.empty:
             raise InputError("no family is left to fit: " + "; ".join(s.reason for s in skipped))
+        self.doubts_ = doubtful_ladders(data)
+        warn_doubtful(self.doubts_)
         rng = resolve_rng(self.seed)
         groups = list(data.groupby(["task", "family"], sort=True))
         n_max = max(len(g) for _, g in groups)
@@ -449,9 +459,8 @@ class ScalingLaw:
                     lo, hi = (float(v) for v in np.quantile(sim, [alpha, 1 - alpha]))
                 xmax = float(self.curves_["log10_compute_max"].iloc[i])
                 factor = float(10 ** (xt[0] - xmax))
-                note = ""
+                note = prediction_note(factor, str(tr["family"]) in self.doubts_)
                 if factor > EXTRAPOLATION_LIMIT:
-                    note = f"extrapolates {factor:.0f}x beyond the largest fitted compute"
                     far.append(f"{mid} on {task} ({factor:.0f}x)")
                 rows.append(
                     PredictedScore(
@@ -518,6 +527,20 @@ def _starts(
                 a = np.clip(first - asym, lo[:, 1], hi[:, 1])
                 starts.append(np.stack([asym, a, np.full(len(x), alpha)], axis=1))
     return starts[: max(1, restarts)]
+
+
+def prediction_note(
+    factor: float, doubtful: bool, beyond: str = "the largest fitted compute"
+) -> str:
+    """The note of one prediction: how far it extrapolates past :data:`EXTRAPOLATION_LIMIT`,
+    and whether its family's ladder is in doubt (see
+    :func:`~assay.analysis.predict._ladder.doubtful_ladders`)."""
+    notes = []
+    if factor > EXTRAPOLATION_LIMIT:
+        notes.append(f"extrapolates {factor:.0f}x beyond {beyond}")
+    if doubtful:
+        notes.append("the family may not be one ladder (its mean score falls with compute)")
+    return "; ".join(notes)
 
 
 def warn_far_extrapolation(far: list[str]) -> None:
