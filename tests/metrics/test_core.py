@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import FrozenInstanceError, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -90,6 +91,41 @@ def test_every_metric_follows_the_contract(name: str) -> None:
     console.print(result)
     assert name in console.export_text()
     assert "<table>" in result._repr_html_()
+
+
+#: inputs of the wrong kind: text, ragged lists, mappings, objects, an infinity, booleans
+BAD_INPUTS: list[tuple[list[Any], list[Any]]] = [
+    (["A", "B"], ["A", "C"]),
+    ([None, "x"], ["a", None]),
+    ([[1, [2]], 3], [1, 2]),
+    ([{"a": 1}], [{"b": 2}]),
+    ([[1, 2], [3]], [[1, 2], [3, 4]]),
+    ([object()], [object()]),
+    ([np.inf], [1.0]),
+    ([True], [False]),
+]
+#: options a metric cannot be built without
+REQUIRED_OPTIONS: dict[str, dict[str, Any]] = {
+    "high_risk_auprc": {"threshold": 0.5},
+    "safety_grade": {"reference_rate": 0.5},
+    "weighted_score": {"tree": {"a": 1.0}},
+}
+
+
+@pytest.mark.parametrize("name", list_metrics())
+def test_every_metric_refuses_bad_input_with_an_input_error(name: str) -> None:
+    # a metric given the wrong kind of input either computes a value or says which item
+    # and what was expected (an InputError), never a bare ValueError, TypeError or KeyError
+    metric = get_metric(name, **REQUIRED_OPTIONS.get(name, {}))
+    messages = []
+    for preds, refs in BAD_INPUTS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+                metric.compute(preds, refs, nan_policy="omit")
+        except InputError as e:
+            messages.append(str(e))
+    assert all(name in m or type(metric).__name__ in m for m in messages), messages
 
 
 def test_reverse_item_order_gives_the_same_value() -> None:

@@ -42,6 +42,7 @@ from assay.metrics._core import (
     MeanMetric,
     Metric,
     _missing,
+    as_floats,
     check_option,
     register,
     warn_degenerate,
@@ -69,7 +70,7 @@ IntArray = NDArray[np.intp]
 
 
 def _panel(values: Any, owner: str, what: str) -> FloatArray:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = as_floats(values, owner, what)
     if arr.ndim != 2 or arr.size == 0:
         raise InputError(
             f"{owner}: {what} must be a non-empty (n_dates, n_assets) matrix; got shape {arr.shape}"
@@ -96,8 +97,8 @@ def _cross_sections(
     for i, (p, r) in enumerate(zip(predictions, references, strict=True)):
         if _missing(p) or _missing(r):
             continue
-        a = np.asarray(p, dtype=np.float64)
-        b = np.asarray(r, dtype=np.float64)
+        a = as_floats(p, owner, f"item {i}'s prediction")
+        b = as_floats(r, owner, f"item {i}'s reference")
         if a.ndim != 1 or a.shape != b.shape:
             raise InputError(
                 f"{owner}: item {i} must be a prediction vector and a reference vector of "
@@ -266,7 +267,7 @@ def perturb_alpha(
     check_option("perturb_alpha", "noise", noise, ("gaussian", "student_t"))
     if not (math.isfinite(variance) and variance >= 0):
         check_option("perturb_alpha", "variance", variance, "a finite number >= 0")
-    f = np.asarray(factor, dtype=np.float64)
+    f = as_floats(factor, "perturb_alpha", "factor")
     rng = np.random.default_rng(seed)
     if noise == "gaussian":
         e = rng.normal(0.0, math.sqrt(variance), size=f.shape)
@@ -381,7 +382,7 @@ class AlphaDiversity(Metric):
             if _missing(p):
                 rows.append(None)
                 continue
-            x = np.asarray(p, dtype=np.float64)
+            x = as_floats(p, self.name, f"item {i}")
             if x.ndim != 1 or x.size < 2 or (width and x.size != width):
                 expected = f"{width} values" if width else "at least two values"
                 raise InputError(
@@ -427,7 +428,7 @@ def alpha_diversity(factors: Any) -> float:
     ----------
     Ding et al. (2025), AlphaEval.
     """
-    x = np.asarray(factors, dtype=np.float64)
+    x = as_floats(factors, "alpha_diversity", "factors")
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
         raise InputError(
             f"alpha_diversity: factors must be (n_observations >= 2, K >= 2); got shape {x.shape}"

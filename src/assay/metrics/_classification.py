@@ -24,6 +24,7 @@ from assay.errors import InputError
 from assay.metrics._core import (
     MeanMetric,
     Metric,
+    as_floats,
     check_option,
     register,
     warn_degenerate,
@@ -539,7 +540,7 @@ class Brier(MeanMetric):
 
     def score(self, prediction: Any, reference: Any) -> float:
         if isinstance(prediction, (Sequence, np.ndarray)) and not isinstance(prediction, str):
-            probs = np.asarray(prediction, dtype=np.float64)
+            probs = as_floats(prediction, "brier", "a probability vector")
             if probs.ndim != 1 or probs.size < 2:
                 raise InputError(
                     f"brier: a probability vector needs >= 2 classes; got {prediction!r}"

@@ -29,7 +29,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from assay.errors import InputError
-from assay.metrics._core import Metric, check_option, register
+from assay.metrics._core import (
+    Metric,
+    _missing,
+    as_floats,
+    check_number,
+    check_option,
+    register,
+)
 
 if TYPE_CHECKING:
     from assay.harness.sandbox import SandboxLimits
@@ -177,7 +184,15 @@ def trial_counts(
     out = np.full((len(outcomes), 2), np.nan)
     for i, task in enumerate(outcomes):
         if isinstance(task, dict):
-            out[i] = (float(task["n"]), float(task["c"]))
+            if "n" not in task or "c" not in task:
+                raise InputError(
+                    f"{where}: task {i} as a mapping must give 'n' (trials) and 'c' (passes); "
+                    f"got keys {sorted(map(str, task))}"
+                )
+            out[i] = (
+                check_number(task["n"], where, f"task {i}'s n"),
+                check_number(task["c"], where, f"task {i}'s c"),
+            )
             continue
         if task is None:
             continue
@@ -186,7 +201,9 @@ def trial_counts(
                 f"{where}: each task's outcomes must be a sequence of trial outcomes; "
                 f"task {i} is {task!r}"
             )
-        values = np.array([math.nan if v is None else v for v in task], dtype=np.float64)
+        values = as_floats(
+            [math.nan if v is None else v for v in task], where, f"task {i}'s outcomes"
+        )
         values = values[~np.isnan(values)]
         if values.size == 0:
             continue
@@ -358,7 +375,19 @@ class ClawEval(Metric):
     def stats(self, predictions: Sequence[Any], references: Sequence[Any]) -> NDArray[np.float64]:
         out = np.empty((len(predictions), 3))
         for i, task in enumerate(predictions):
-            scores = [0.0 if s is None or s != s else float(s) for s in task]
+            if _missing(task):
+                out[i] = math.nan
+                continue
+            if isinstance(task, str | bytes) or not hasattr(task, "__iter__"):
+                raise InputError(
+                    f"claw_eval: task {i} must be a list of trial scores; got {task!r}"
+                )
+            trial = as_floats(
+                [math.nan if s is None else s for s in task],
+                "claw_eval",
+                f"task {i}'s trial scores",
+            )
+            scores = [0.0 if s != s else float(s) for s in trial]
             if len(scores) > self.trials:
                 raise InputError(
                     f"claw_eval: task {i} has {len(scores)} trial scores; at most "

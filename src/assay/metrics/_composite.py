@@ -28,6 +28,7 @@ from assay.metrics._core import (
     MeanMetric,
     Metric,
     _missing,
+    as_floats,
     check_number,
     check_option,
     register,
@@ -311,8 +312,8 @@ def rubric_score(weights: Any, met: Any) -> dict[str, float]:
     ----------
     Akyürek et al. (2025), PRBench.
     """
-    w = np.asarray(weights, dtype=np.float64)
-    m = np.asarray(met, dtype=np.float64)
+    w = as_floats(weights, "rubric_score", "weights")
+    m = as_floats(met, "rubric_score", "met")
     if w.ndim != 1 or w.shape != m.shape or w.size == 0:
         raise InputError(
             f"rubric_score: weights and met must be non-empty vectors of equal length; got {w.shape} and {m.shape}"

@@ -112,6 +112,19 @@ class ConfidenceInterval(NamedTuple):
     high: float
 
 
+def as_floats(value: Any, owner: str, what: str) -> NDArray[np.float64]:
+    """``value`` as a float array; :class:`InputError` naming ``owner`` and ``what`` when
+    it holds something other than numbers or is ragged (shape checks are the caller's)."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise InputError(
+            f"{owner}: {what} must be numbers (a number, a vector or a regular matrix); got {shown}"
+        ) from None
+
+
 def check_number(value: Any, owner: str, what: str) -> float:
     """``value`` as a float; :class:`InputError` naming ``owner`` and ``what`` when it is
     not a finite-or-NaN real number (a bool is not a number here)."""

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
-from assay.metrics._core import MeanMetric, check_option, register
+from assay.metrics._core import MeanMetric, as_floats, check_option, register
 
 __all__ = ["CRPS", "RCRPS", "Constraint", "crps", "rcrps"]
 
@@ -39,8 +39,8 @@ FloatArray = NDArray[np.float64]
 
 
 def _forecast(target: Any, samples: Any, owner: str) -> tuple[FloatArray, FloatArray]:
-    y = np.atleast_1d(np.asarray(target, dtype=np.float64))
-    x = np.asarray(samples, dtype=np.float64)
+    y = np.atleast_1d(as_floats(target, owner, "target"))
+    x = as_floats(samples, owner, "samples")
     if x.ndim == 1:
         x = x[:, None]
     if y.ndim != 1 or x.ndim != 2:

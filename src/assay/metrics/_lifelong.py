@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from assay.errors import InputError
 from assay.metrics._core import (
     DefinedMeanMetric,
+    as_floats,
     check_number,
     check_option,
     register,
@@ -293,7 +294,7 @@ class BackwardTransfer(_Transfer):
 
 
 def _curve(values: Any, owner: str, what: str) -> FloatArray:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = as_floats(values, owner, what)
     if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
         raise InputError(f"{owner}: {what} must be a non-empty finite vector")
     return arr

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.errors import InputError
-from assay.metrics._core import Metric, register, warn_degenerate
+from assay.metrics._core import Metric, as_floats, register, warn_degenerate
 
 __all__ = [
     "NextTimeRMSE",
@@ -48,11 +48,19 @@ def _mask(mask: Any, shape: tuple[int, ...], owner: str) -> NDArray[np.bool_]:
     return m
 
 
+def _array(value: Any, owner: str, what: str, numeric: bool) -> NDArray[Any]:
+    if numeric:
+        return as_floats(value, owner, what)
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{owner}: {what} must be a regular sequence; got {value!r:.60}") from None
+
+
 def _pair(
     a: Any, b: Any, owner: str, names: tuple[str, str], numeric: bool = True
 ) -> tuple[NDArray[Any], NDArray[Any]]:
-    x = np.asarray(a, dtype=np.float64) if numeric else np.asarray(a)
-    y = np.asarray(b, dtype=np.float64) if numeric else np.asarray(b)
+    x, y = (_array(v, owner, name, numeric) for v, name in zip((a, b), names, strict=True))
     if x.shape != y.shape:
         raise InputError(
             f"{owner}: {names[0]} and {names[1]} must have the same shape; got {x.shape} and {y.shape}"
@@ -81,8 +89,8 @@ def compensator_monte_carlo(
         ``(n_sequences,)``: sum over intervals of length x mean sampled intensity.
     """
     owner = "compensator_monte_carlo"
-    lam = np.asarray(intensity_samples, dtype=np.float64)
-    dt = np.asarray(interval_lengths, dtype=np.float64)
+    lam = as_floats(intensity_samples, owner, "intensity_samples")
+    dt = as_floats(interval_lengths, owner, "interval_lengths")
     if lam.ndim != 3 or lam.shape[:2] != dt.shape:
         raise InputError(
             f"{owner}: intensity_samples must be (n_sequences, max_len, n_samples) matching interval_lengths {dt.shape}; got {lam.shape}"
@@ -119,8 +127,8 @@ def tpp_log_likelihood(
     Daley & Vere-Jones (2003), §7.1; Xue et al. (2024).
     """
     owner = "tpp_log_likelihood"
-    log_lam = np.atleast_2d(np.asarray(event_log_intensity, dtype=np.float64))
-    comp = np.atleast_1d(np.asarray(compensator, dtype=np.float64))
+    log_lam = np.atleast_2d(as_floats(event_log_intensity, owner, "event_log_intensity"))
+    comp = np.atleast_1d(as_floats(compensator, owner, "compensator"))
     if comp.shape != (log_lam.shape[0],):
         raise InputError(
             f"{owner}: compensator must have one value per sequence ({log_lam.shape[0]}); got shape {comp.shape}"
