@@ -55,6 +55,25 @@ def test_version_and_usage_errors() -> None:
     assert "No such option" in bad.stderr
 
 
+def test_help_texts_read_as_sentences() -> None:
+    # docstrings are wrapped at the source's width; --help must not break lines there
+    # (typer keeps a docstring's line breaks): "the same command\n again" must not appear
+    import typer.main
+
+    from assay.cli._app import app
+
+    group = typer.main.get_command(app)
+    commands = list(group.commands.values())  # type: ignore[attr-defined]
+    for sub in list(commands):
+        commands.extend(getattr(sub, "commands", {}).values())
+    assert len(commands) > 20
+    for cmd in commands:
+        for paragraph in (cmd.help or "").split("\n\n"):
+            assert "\n" not in paragraph, (cmd.name, paragraph)
+    run_help = _assay("run", "--help").stdout
+    assert "so the same command again resumes" in " ".join(run_help.split())
+
+
 def test_scores_formats(filled: Path) -> None:
     table = _assay("scores", store=filled)
     assert "alpha" in table.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -67,7 +68,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a command so that assay errors exit with 1 and Ctrl-C with 130."""
+    """Wrap a command so that assay errors exit with 1 and Ctrl-C with 130, and its
+    docstring (the ``--help`` text) is reflowed: typer keeps a docstring's line breaks,
+    which would break sentences at the source's line width."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -79,6 +82,9 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
             err.print("interrupted; everything already stored is kept")
             raise typer.Exit(130) from None
 
+    if fn.__doc__:
+        paragraphs = inspect.cleandoc(fn.__doc__).split("\n\n")
+        wrapper.__doc__ = "\n\n".join(" ".join(p.split()) for p in paragraphs)
     return wrapper
 
 
