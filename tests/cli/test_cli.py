@@ -96,6 +96,14 @@ def test_ls_show_and_missing_things(filled: Path, tmp_path: Path) -> None:
     assert "no run 'nope'" in missing.stderr
     nostore = _assay("scores", store=tmp_path / "absent.duckdb", check_code=1)
     assert "no store" in nostore.stderr
+    # the file system refusing (an output path under a file) is one line, no traceback
+    (tmp_path / "a_file").write_text("x")
+    blocked = tmp_path / "a_file" / "out"
+    for args in (["report", "--out", str(blocked)], ["export", "--parquet", str(blocked)]):
+        refused = _assay(*args, store=filled, check_code=1)
+        assert refused.stderr.startswith("error: "), refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert "a_file" in refused.stderr
 
 
 def test_export_and_import_round_trip(filled: Path, tmp_path: Path) -> None:

@@ -68,9 +68,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a command so that assay errors exit with 1 and Ctrl-C with 130, and its
-    docstring (the ``--help`` text) is reflowed: typer keeps a docstring's line breaks,
-    which would break sentences at the source's line width."""
+    """Wrap a command so that assay errors and the operating system's refusals exit with 1
+    (one line on stderr, no traceback) and Ctrl-C with 130, and reflow its docstring (the
+    ``--help`` text): typer keeps a docstring's line breaks, which would break sentences at
+    the source's line width."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -78,6 +79,11 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except AssayError as exc:
             raise fail(str(exc)) from None
+        except OSError as exc:
+            # the file system or the network refused (no such directory, permission
+            # denied, disk full, connection refused): the user's to fix, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror or exc}") from None
         except KeyboardInterrupt:
             err.print("interrupted; everything already stored is kept")
             raise typer.Exit(130) from None
