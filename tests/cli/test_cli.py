@@ -155,6 +155,33 @@ def test_run_with_the_mock_model(tmp_path: Path) -> None:
     assert "already stored" in second.stderr
     with Store(store, read_only=True) as st:
         assert st.count("responses") == 12
+    # a model that cannot be reached: every unit fails, is stored as failed, and the
+    # command exits 1 saying so (a script must tell such a run from a clean one)
+    import socket
+
+    with socket.socket() as sock:  # a port on 127.0.0.1 that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spec = f"openai:x@http://127.0.0.1:{port}/v1"
+    down = _assay(
+        "run", "--task", str(items), "--model", spec, "--limit", "2", store=store, check_code=1
+    )
+    assert "2 of the 2 units done now failed" in " ".join(down.stderr.split())
+    assert "connection failed" in down.stderr
+    with Store(store, read_only=True) as st:
+        failed = st.query("SELECT count(*) AS n FROM responses WHERE status != 'ok'").to_pylist()
+        assert failed[0]["n"] == 2
+    # a URL where the model name belongs is named, not sent to the default server
+    typo = _assay(
+        "run",
+        "--task",
+        str(items),
+        "--model",
+        f"openai:http://127.0.0.1:{port}/v1",
+        store=store,
+        check_code=1,
+    )
+    assert "is a URL, not a model name" in " ".join(typo.stderr.split())
 
 
 def test_tour_on_shared_data(shared_data: Path, tmp_path: Path) -> None:

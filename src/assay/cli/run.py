@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from assay.analysis.stats import scores_table
-from assay.cli._common import StoreOption, command, err, load_model_spec, open_store, out
+from assay.cli._common import (
+    StoreOption,
+    command,
+    err,
+    fail,
+    load_model_spec,
+    open_store,
+    out,
+)
 
 __all__ = ["run"]
 
@@ -120,3 +128,10 @@ def run(
             err.print(f"  error: {example}", markup=False)
         table = scores_table(st, tasks=[spec.name], models=[outcome.model_id])
     out.print(table)
+    if outcome.errors:
+        # failed units are stored as failed and retried by the same command; a script
+        # must be able to tell such a run from a clean one
+        raise fail(
+            f"{outcome.errors} of the {outcome.done} units done now failed (their scores are "
+            "missing); run the same command again to retry them"
+        )

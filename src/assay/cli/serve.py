@@ -19,7 +19,7 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Interface to bind (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port (0-65535).", min=0, max=65535)] = 8000,
     cards: Annotated[
         Path | None, typer.Option(help="YAML file of card fields (licence, intended use, ...).")
     ] = None,

@@ -56,6 +56,11 @@ def load_model(
         from assay.harness.models.openai import OpenAIModel
 
         model, _, base_url = arg.partition("@")
+        if "://" in model:
+            raise InputError(
+                f"{spec!r}: the openai adapter's spec is openai:MODEL@BASE_URL; {model!r} is "
+                f"a URL, not a model name (e.g. openai:smollm2@{model})"
+            )
         if not model:
             raise InputError(
                 f"{spec!r}: the openai adapter needs a model name: openai:MODEL@BASE_URL "
