@@ -179,6 +179,18 @@ def _percentile(
     return float(lo), float(hi)
 
 
+def _warn_undefined(statistic: float, where: str, why: str) -> None:
+    """Warn (at the caller of the public function) when the coefficient is NaN."""
+    if not math.isfinite(statistic):
+        warnings.warn(f"{where}: {why}", DegenerateDataWarning, stacklevel=3)
+
+
+def _unit_weights(rng: np.random.Generator, units: int, resamples: int) -> NDArray[np.float64]:
+    """Bootstrap weights ``(resamples, units)``: how often each unit is drawn when the units
+    are resampled with replacement."""
+    return rng.multinomial(units, np.full(units, 1.0 / units), size=resamples).astype(float)
+
+
 def _signature(
     method: str, resamples: int, confidence: float, seed: Any, **params: Any
 ) -> dict[str, Any]:
@@ -286,13 +298,11 @@ def cohen_kappa(
     w = {None: (grid != 0).astype(float), "linear": np.abs(grid), "quadratic": grid**2}[weights]
     stat = float(_kappa_from_table(table, w))
     n = len(r1)
-    if not math.isfinite(stat):
-        warnings.warn(
-            f"{where}: both raters put every unit in the same single category; kappa is "
-            "undefined (NaN)",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
+    _warn_undefined(
+        stat,
+        where,
+        "both raters put every unit in the same single category; kappa is undefined (NaN)",
+    )
     p = table / n
     observed = float((p * (w == 0)).sum()) if weights is None else float((w * p).sum())
     expected_tab = p.sum(1)[:, None] * p.sum(0)[None, :]
@@ -426,17 +436,11 @@ def fleiss_kappa(
 
     k0, p_bar0, p_exp0 = kappa(np.ones(units))
     stat = float(k0)
-    if not math.isfinite(stat):
-        warnings.warn(
-            f"{where}: every rating is in one category; kappa is undefined (NaN)",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
+    _warn_undefined(stat, where, "every rating is in one category; kappa is undefined (NaN)")
     rng = resolve_rng(seed)
     draws = np.empty(0)
     if resamples:
-        w = rng.multinomial(units, np.full(units, 1.0 / units), size=resamples).astype(float)
-        draws = kappa(w)[0]
+        draws = kappa(_unit_weights(rng, units, resamples))[0]
     lo, hi = _percentile(draws, confidence, where)
     return Agreement(
         statistic=stat,
@@ -567,18 +571,11 @@ def krippendorff_alpha(
         return (1.0 - d_o / d_e if d_e > 0 else math.nan), d_o, d_e
 
     stat, d_o, d_e = alpha(flat.sum(0))
-    if not math.isfinite(stat):
-        warnings.warn(
-            f"{where}: every label has the same value; alpha is undefined (NaN)",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
+    _warn_undefined(stat, where, "every label has the same value; alpha is undefined (NaN)")
     rng = resolve_rng(seed)
     draws = np.empty(0)
     if resamples:
-        units = len(counts)
-        w = rng.multinomial(units, np.full(units, 1.0 / units), size=resamples).astype(float)
-        boot = w @ flat
+        boot = _unit_weights(rng, len(counts), resamples) @ flat
         draws = np.array([alpha(row)[0] for row in boot])
     lo, hi = _percentile(draws, confidence, where)
     return Agreement(

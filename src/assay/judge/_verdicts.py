@@ -11,9 +11,10 @@ everywhere in :mod:`assay.analysis.ranking`.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from assay.errors import InputError
 from assay.judge._agreement import (
     Agreement,
     _kappa_from_table,
+    _unit_weights,
     check_resampling,
     krippendorff_alpha,
 )
@@ -104,6 +106,52 @@ def _ci_text(ci: tuple[float, float] | None) -> str | None:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci is not None else None
 
 
+_Row = TypeVar("_Row", "JudgeAgreementRow", "PositionBiasRow")
+
+
+class _PerJudge(ABC, Generic[_Row]):
+    """The read-out shared by the per-judge results: one row per judge in ``rows``; the
+    subclass (a frozen dataclass) gives ``to_dict``, ``to_rows`` and ``title``."""
+
+    rows: tuple[_Row, ...]
+
+    def row(self, judge: str) -> _Row:
+        """The row of ``judge``."""
+        for r in self.rows:
+            if r.judge == judge:
+                return r
+        raise InputError(f"no judge {judge!r}; judges are {[r.judge for r in self.rows]}")
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per judge."""
+        return pd.DataFrame([asdict(r) for r in self.rows])
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable values."""
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=list)
+
+    @abstractmethod
+    def to_rows(self) -> tuple[list[str], list[list[object]]]:
+        """Column names and rows for display."""
+
+    @property
+    @abstractmethod
+    def title(self) -> str:
+        """The title of the displayed table."""
+
+    def __rich__(self) -> object:
+        cols, rows = self.to_rows()
+        return rich_table(cols, rows, title=self.title)
+
+    def _repr_html_(self) -> str:
+        cols, rows = self.to_rows()
+        return html_table(cols, rows, title=self.title)
+
+
 # ----------------------------------------------------------------------------- agreement
 
 
@@ -134,7 +182,7 @@ class JudgeAgreementRow:
 
 
 @dataclass(frozen=True)
-class JudgeAgreement:
+class JudgeAgreement(_PerJudge[JudgeAgreementRow]):
     """Agreement of each model judge with the reference judges (humans).
 
     Attributes
@@ -155,17 +203,6 @@ class JudgeAgreement:
     confidence: float
     signature: dict[str, Any] = field(default_factory=dict)
 
-    def row(self, judge: str) -> JudgeAgreementRow:
-        """The row of ``judge``."""
-        for r in self.rows:
-            if r.judge == judge:
-                return r
-        raise InputError(f"no judge {judge!r}; judges are {[r.judge for r in self.rows]}")
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per judge."""
-        return pd.DataFrame([asdict(r) for r in self.rows])
-
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable values."""
         return {
@@ -174,10 +211,6 @@ class JudgeAgreement:
             "confidence": self.confidence,
             "signature": self.signature,
         }
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=list)
 
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""
@@ -211,14 +244,6 @@ class JudgeAgreement:
     def title(self) -> str:
         ref = self.signature.get("reference", "human")
         return f"judge agreement with {ref} votes (bootstrap over items)"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _unit_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -303,13 +328,7 @@ def judge_agreement(
     human = _unit_counts(ref)
     items = sorted(set(zip(human["task"], human["item_id"], strict=True)))
     item_index = {k: i for i, k in enumerate(items)}
-    weights = (
-        rng.multinomial(len(items), np.full(len(items), 1.0 / len(items)), size=resamples).astype(
-            float
-        )
-        if resamples
-        else None
-    )
+    weights = _unit_weights(rng, len(items), resamples) if resamples else None
     rows = [_reference_row(human, item_index, weights, confidence, reference)]
     for name in names:
         rows.append(
@@ -492,24 +511,13 @@ class PositionBiasRow:
 
 
 @dataclass(frozen=True)
-class PositionBias:
+class PositionBias(_PerJudge[PositionBiasRow]):
     """Position bias of each judge that saw both answer orders (see
     :class:`PositionBiasRow`)."""
 
     rows: tuple[PositionBiasRow, ...]
     confidence: float
     signature: dict[str, Any] = field(default_factory=dict)
-
-    def row(self, judge: str) -> PositionBiasRow:
-        """The row of ``judge``."""
-        for r in self.rows:
-            if r.judge == judge:
-                return r
-        raise InputError(f"no judge {judge!r}; judges are {[r.judge for r in self.rows]}")
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per judge."""
-        return pd.DataFrame([asdict(r) for r in self.rows])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable values."""
@@ -518,10 +526,6 @@ class PositionBias:
             "confidence": self.confidence,
             "signature": self.signature,
         }
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=list)
 
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""
@@ -553,14 +557,6 @@ class PositionBias:
     @property
     def title(self) -> str:
         return "position bias of judges that saw both answer orders"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def position_bias(

@@ -20,6 +20,7 @@ from assay.analysis.irt._solver import (
     fit_joint,
     item_covariance,
     item_newton,
+    max_change,
 )
 from assay.errors import ConvergenceWarning, DegenerateDataWarning, InputError, NotFittedError
 
@@ -473,7 +474,7 @@ class IRT:
         Y = y[None, :]
         for _ in range(100):
             new, _ = ability_newton(Y, None, theta, a, b, prior_precision=prec)
-            done = float(np.max(np.abs(new - theta))) < 1e-8
+            done = max_change((new, theta)) < 1e-8
             theta = new
             if done:
                 break
@@ -530,7 +531,7 @@ def _constant_items(
     b = np.zeros(n)
     for _ in range(60):
         a_new, b_new, _ = item_newton(Yf, mask, theta, a, b, rasch=rasch, priors=priors)
-        done = max(float(np.max(np.abs(a_new - a))), float(np.max(np.abs(b_new - b)))) < 1e-6
+        done = max_change((a_new, a), (b_new, b)) < 1e-6
         a, b = a_new, b_new
         if done:
             break

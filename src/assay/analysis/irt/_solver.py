@@ -28,6 +28,7 @@ __all__ = [
     "fit_joint",
     "item_covariance",
     "item_newton",
+    "max_change",
 ]
 
 _CLIP = 30.0  # logits are clipped to +-30, as tinyBenchmarks does
@@ -91,11 +92,30 @@ def _outer(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
 
 
-def _solve(neg_hess: NDArray[np.float64], grad: NDArray[np.float64]) -> NDArray[np.float64]:
+def max_change(*pairs: tuple[NDArray[np.float64], NDArray[np.float64]]) -> float:
+    """The largest absolute change of any parameter over ``(new, old)`` pairs (convergence)."""
+    return max(float(np.max(np.abs(new - old))) for new, old in pairs)
+
+
+def _newton_step(
+    params: NDArray[np.float64],
+    grad: NDArray[np.float64],
+    neg_hess: NDArray[np.float64],
+    *,
+    want_cov: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """A damped Newton step on independent parameter blocks, one per row of ``params``.
+
+    ``grad`` is ``(n, k)`` and ``neg_hess`` the flattened ``(n, k * k)`` negative Hessians;
+    each step is clipped to ``+-_MAX_STEP``. With ``want_cov`` also the inverse negative
+    Hessians ``(n, k, k)`` (the Laplace covariances at ``params``).
+    """
     k = grad.shape[1]
     H = neg_hess.reshape(-1, k, k)
     step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
-    return np.asarray(np.clip(step, -_MAX_STEP, _MAX_STEP))
+    new = params + np.clip(step, -_MAX_STEP, _MAX_STEP)
+    cov = np.asarray(np.linalg.inv(H), dtype=np.float64) if want_cov else None
+    return new, cov
 
 
 def item_newton(
@@ -111,7 +131,7 @@ def item_newton(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
     """One Newton step on every item's parameters with abilities fixed."""
     R, V = _residuals(Y, W, _logits(theta, a, b))
-    if rasch:
+    if rasch:  # one parameter per item: the Newton step is a division
         g = -R.sum(axis=0) - b / priors.difficulty**2
         h = V.sum(axis=0) + 1.0 / priors.difficulty**2
         new_b = b + np.clip(g / h, -_MAX_STEP, _MAX_STEP)
@@ -131,12 +151,7 @@ def item_newton(
     del V
     k = d + 1
     neg_hess[:, :: k + 1] += prec
-    psi = psi + _solve(neg_hess, grad)
-    cov = (
-        np.asarray(np.linalg.inv(neg_hess.reshape(-1, k, k)), dtype=np.float64)
-        if want_cov
-        else None
-    )
+    psi, cov = _newton_step(psi, grad, neg_hess, want_cov=want_cov)
     return psi[:, :d], psi[:, d], cov
 
 
@@ -160,14 +175,7 @@ def ability_newton(
     neg_hess = V @ _outer(a)
     del V
     neg_hess += prior_precision.reshape(1, -1)
-    new = theta + _solve(neg_hess, grad)
-    d = theta.shape[1]
-    cov = (
-        np.asarray(np.linalg.inv(neg_hess.reshape(-1, d, d)), dtype=np.float64)
-        if want_cov
-        else None
-    )
-    return new, cov
+    return _newton_step(theta, grad, neg_hess, want_cov=want_cov)
 
 
 def item_covariance(
@@ -369,11 +377,7 @@ def _sweeps(
         a_new, b_new, _ = item_newton(Y, W, theta, a, b, rasch=rasch, priors=priors)
         theta_new, _ = ability_newton(Y, W, theta, a_new, b_new, prior_precision=prior_prec)
         theta_new, a_new, b_new = _standardise(theta_new, a_new, b_new, rasch=rasch, orient=orient)
-        change = max(
-            float(np.max(np.abs(theta_new - theta))),
-            float(np.max(np.abs(a_new - a))),
-            float(np.max(np.abs(b_new - b))),
-        )
+        change = max_change((theta_new, theta), (a_new, a), (b_new, b))
         theta, a, b = theta_new, a_new, b_new
         if change < tol:
             converged = True
