@@ -305,6 +305,9 @@ def test_item_matrix_from_frame_and_store(store: Store) -> None:
     store.write({"runs": [Run("r", "test")], "scores": rows})
     with pytest.raises(InputError, match="several metrics"):
         item_matrix(store, task="t")
+    # an unknown task is named as such (not as a metric missing from an empty list)
+    with pytest.raises(InputError, match="no scored items for task 'nope'"):
+        item_matrix(store, task="nope", metric="acc")
     m = item_matrix(store, task="t", metric="acc")
     assert isinstance(m, ItemMatrix)
     assert m.binary

@@ -92,6 +92,9 @@ def item_matrix(source: Any, task: str | None = None, metric: str | None = None)
             )
     if task is not None and "task" in frame.columns:
         frame = frame[frame["task"] == task]
+    if frame.empty:
+        where = f" for task {task!r}" if task is not None else ""
+        raise InputError(f"item_matrix found no scored items{where}")
     if "metric" in frame.columns:
         metrics = sorted(frame["metric"].dropna().unique().tolist())
         if metric is not None:
@@ -103,7 +106,8 @@ def item_matrix(source: Any, task: str | None = None, metric: str | None = None)
             frame = frame[frame["metric"] == metric]
         elif len(metrics) > 1:
             raise InputError(
-                f"the scores hold several metrics {metrics}; pass metric=... to choose one"
+                f"the scores hold several metrics {metrics}; choose one with the 'metric' "
+                "parameter (--metric on the command line)"
             )
     elif metric is not None:
         raise InputError("the 'metric' parameter of item_matrix needs a 'metric' column")

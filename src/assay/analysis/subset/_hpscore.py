@@ -132,7 +132,8 @@ def _frame(data: Any, metric: str | None, task: str | None) -> pd.DataFrame:
         df = data.read("scores", where=where, format="pandas")
         if metric is None and df["metric"].nunique() > 1:
             raise InputError(
-                f"the scores hold several metrics {sorted(df['metric'].unique())}; pass metric=..."
+                f"the scores hold several metrics {sorted(df['metric'].unique())}; choose one "
+                "with the 'metric' parameter (--metric on the command line)"
             )
         return df
     if not isinstance(data, pd.DataFrame):
