@@ -22,12 +22,7 @@ from assay.analysis.stats._inputs import (
     check_resamples,
 )
 from assay.analysis.stats._interval import signature
-from assay.analysis.stats._items import (
-    RunPolicy,
-    check_models,
-    read_item_scores,
-    read_replicate_scores,
-)
+from assay.analysis.stats._items import check_models, read_item_scores, read_replicate_scores
 from assay.analysis.stats._multiple import Correction, adjust_pvalues
 from assay.analysis.stats._paired import (
     PairedTest,
@@ -37,6 +32,7 @@ from assay.analysis.stats._paired import (
     sign_test,
 )
 from assay.analysis.stats._rank import RankTable, rank_intervals
+from assay.analysis.stats._scores import RunPolicy
 from assay.analysis.stats._variance import Design, VarianceComponents, variance_components
 from assay.errors import DegenerateDataWarning, InputError
 from assay.store import Store

@@ -18,7 +18,7 @@ __all__ = [
     "check_choice",
     "check_confidence",
     "check_resamples",
-    "drop_missing",
+    "complete_cases",
     "encode_clusters",
     "float_vector",
     "seed_of",
@@ -97,14 +97,24 @@ def encode_clusters(
     return codes.astype(np.int64)
 
 
-def drop_missing(
-    mask_missing: NDArray[np.bool_], nan_policy: NanPolicy, func: str, what: str = "items"
-) -> int:
-    """Apply ``nan_policy`` to the missing-value mask; return how many items are left out."""
-    k = int(mask_missing.sum())
+def complete_cases(
+    missing: NDArray[np.bool_],
+    clusters: ArrayLike | Sequence[object] | None,
+    nan_policy: NanPolicy,
+    func: str,
+) -> tuple[NDArray[np.bool_], NDArray[np.int64] | None, int]:
+    """Apply ``nan_policy`` to the items flagged in ``missing``.
+
+    Returns the mask of the items kept, the cluster codes of the kept items (renumbered
+    ``0..G-1``; ``None`` without clusters) and how many items were left out.
+    """
+    codes = encode_clusters(clusters, len(missing), func)
+    k = int(missing.sum())
     if k and nan_policy == "raise":
         raise InputError(
-            f"{func}: {k} {what} have missing (NaN) values; pass nan_policy='omit' to leave "
-            "them out"
+            f"{func}: {k} items have missing (NaN) values; pass nan_policy='omit' to leave them out"
         )
-    return k
+    keep = ~missing
+    if k and codes is not None:
+        codes = np.unique(codes[keep], return_inverse=True)[1].astype(np.int64)
+    return keep, codes, k

@@ -22,17 +22,17 @@ from assay.analysis.stats._inputs import (
     check_choice,
     check_confidence,
     check_resamples,
-    drop_missing,
-    encode_clusters,
+    complete_cases,
     float_vector,
     seed_of,
 )
-from assay.analysis.stats._resample import resample_means, units_of
+from assay.analysis.stats._resample import Units, resample_means, units_of
 from assay.errors import DegenerateDataWarning, InputError
 
 __all__ = [
     "BootstrapInterval",
     "bootstrap_interval",
+    "bootstrap_units",
     "interval_from_draws",
     "signature",
     "standard_error",
@@ -46,13 +46,15 @@ def interval_from_draws(
     method: IntervalMethod,
     confidence: float,
     jackknife: NDArray[np.float64] | None = None,
+    stacklevel: int = 3,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Percentile or BCa bounds of each column of ``draws`` (resamples x columns).
 
     BCa follows Efron & Tibshirani (1993), eq. 14.9-14.15: the bias correction ``z0`` is
     the normal quantile of the share of draws below the estimate (draws equal to it count
     one half, as scipy does), the acceleration ``a`` comes from the leave-one-unit-out
-    ``jackknife`` estimates (units x columns).
+    ``jackknife`` estimates (units x columns). ``stacklevel`` is that of the warning when
+    BCa is undefined for a column.
     """
     alpha = (1.0 - confidence) / 2.0
     if method == "percentile":
@@ -79,11 +81,38 @@ def interval_from_draws(
                 "the BCa correction is undefined (every bootstrap estimate lies on one side "
                 "of the observed one); using the percentile interval for this column",
                 DegenerateDataWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
             a1[j], a2[j] = alpha, 1.0 - alpha
         low[j], high[j] = np.quantile(draws[:, j], [a1[j], a2[j]])
     return low, high
+
+
+def bootstrap_units(
+    units: Units,
+    *,
+    method: IntervalMethod,
+    confidence: float,
+    resamples: int,
+    seed: int | np.random.Generator | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Resample ``units`` and bound the mean of each column: ``(draws, low, high)``.
+
+    With a single unit every draw is the estimate and BCa's jackknife is undefined, so
+    the percentile interval is used. The BCa warning names the caller of the function
+    that calls this one.
+    """
+    draws = resample_means(units, resamples, resolve_rng(seed))
+    use = method if units.n_units > 1 else "percentile"
+    low, high = interval_from_draws(
+        draws,
+        units.means(),
+        method=use,
+        confidence=confidence,
+        jackknife=units.jackknife() if use == "bca" else None,
+        stacklevel=4,
+    )
+    return draws, low, high
 
 
 @dataclass(frozen=True)
@@ -155,13 +184,8 @@ def _prepare(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64] | None, int]:
     check_choice(nan_policy, NanPolicy, "nan_policy", func)
     x = float_vector(values, "values", func)
-    codes = encode_clusters(clusters, len(x), func)
-    missing = np.isnan(x)
-    n_missing = drop_missing(missing, nan_policy, func)
-    if n_missing:
-        x = x[~missing]
-        if codes is not None:
-            codes = np.unique(codes[~missing], return_inverse=True)[1].astype(np.int64)
+    keep, codes, n_missing = complete_cases(np.isnan(x), clusters, nan_policy, func)
+    x = x[keep]
     if len(x) == 0:
         raise InputError(f"{func}: no values to summarise (empty input or all missing)")
     return x, codes, n_missing
@@ -255,28 +279,20 @@ def bootstrap_interval(
     x, codes, n_missing = _prepare(values, clusters, nan_policy, func)
     rng = resolve_rng(seed)
     units = units_of(x[:, None], codes)
-    observed = units.means()
     if np.ptp(x) == 0:
         warnings.warn(
             f"{func}: all {len(x)} values are equal; the interval has zero width",
             DegenerateDataWarning,
             stacklevel=2,
         )
-    draws = resample_means(units, resamples, rng)
-    # with a single unit every draw is the estimate; BCa's jackknife would be undefined
-    use = method if units.n_units > 1 else "percentile"
-    low, high = interval_from_draws(
-        draws,
-        observed,
-        method=use,
-        confidence=confidence,
-        jackknife=units.jackknife() if use == "bca" else None,
+    _, low, high = bootstrap_units(
+        units, method=method, confidence=confidence, resamples=resamples, seed=rng
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         se = float(units.standard_errors()[0])
     return BootstrapInterval(
-        statistic=float(observed[0]),
+        statistic=float(units.means()[0]),
         low=float(low[0]),
         high=float(high[0]),
         se=se,

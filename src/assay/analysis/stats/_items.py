@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
 
 import pandas as pd
 
-from assay.analysis.stats._inputs import check_choice
-from assay.analysis.stats._scores import _primary
+from assay.analysis.stats._scores import RunPolicy, score_selection
 from assay.errors import InputError
 from assay.store import Store
 
-__all__ = ["RunPolicy", "check_models", "read_item_scores", "read_replicate_scores"]
-
-RunPolicy = Literal["latest", "all"]
+__all__ = ["check_models", "read_item_scores", "read_replicate_scores"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -34,77 +30,6 @@ def check_models(store: Store, models: Sequence[str]) -> None:
         raise InputError(
             f"unknown model {unknown[0]!r}: no scores stored for it; stored models: {listed}"
         )
-
-
-def _task_filter(
-    tasks: Sequence[str] | None, models: Sequence[str] | None
-) -> tuple[str, list[Any]]:
-    filters: list[str] = []
-    params: list[Any] = []
-    if tasks is not None:
-        filters.append(f"s.task IN ({', '.join('?' * len(tasks))})" if tasks else "FALSE")
-        params.extend(tasks)
-    if models is not None:
-        filters.append(f"s.model_id IN ({', '.join('?' * len(models))})" if models else "FALSE")
-        params.extend(models)
-    return (" AND ".join(filters) if filters else "TRUE"), params
-
-
-def _metrics(
-    store: Store, where: str, params: list[Any], metric: str | None
-) -> list[tuple[str, str]]:
-    available = store.query(
-        f"SELECT task, metric, count(*) AS n FROM scores s WHERE {where} GROUP BY ALL", params
-    ).to_pylist()
-    by_task: dict[str, list[tuple[str, int]]] = {}
-    for r in available:
-        by_task.setdefault(r["task"], []).append((r["metric"], r["n"]))
-    chosen: dict[str, str] = {}
-    for task, ms in by_task.items():
-        if metric is None:
-            chosen[task] = _primary(ms)
-        elif any(m == metric for m, _ in ms):
-            chosen[task] = metric
-    if metric is not None and not chosen and by_task:
-        known = sorted({m for ms in by_task.values() for m, _ in ms})
-        raise InputError(f"no scores with metric {metric!r}; stored metrics are {known[:20]}")
-    return sorted(chosen.items())
-
-
-_LATEST = """
-    JOIN (
-        SELECT model_id, task, metric, run_id FROM (
-            SELECT DISTINCT s.model_id, s.task, s.metric, s.run_id, r.created_at
-            FROM sel s LEFT JOIN runs r USING (run_id)
-        )
-        QUALIFY row_number() OVER (
-            PARTITION BY model_id, task, metric
-            ORDER BY created_at DESC NULLS LAST, run_id DESC) = 1
-    ) latest USING (model_id, task, metric, run_id)"""
-
-
-def _selected(
-    store: Store,
-    *,
-    models: Sequence[str] | None,
-    tasks: Sequence[str] | None,
-    metric: str | None,
-    runs: RunPolicy,
-    func: str,
-) -> tuple[str, list[Any]] | None:
-    """The SQL of the chosen rows (CTEs ``sel`` and ``picked``) and its parameters."""
-    check_choice(runs, RunPolicy, "runs", func)
-    where, params = _task_filter(tasks, models)
-    pairs = _metrics(store, where, params, metric)
-    if not pairs:
-        return None
-    pair_sql = " OR ".join("(s.task = ? AND s.metric = ?)" for _ in pairs)
-    sql = f"""
-    WITH sel AS (
-        SELECT s.* FROM scores s WHERE ({where}) AND ({pair_sql})
-    ),
-    picked AS (SELECT * FROM sel {_LATEST if runs == "latest" else ""})"""
-    return sql, params + [x for tm in pairs for x in tm]
 
 
 def read_item_scores(
@@ -127,7 +52,7 @@ def read_item_scores(
             f"the 'cluster' parameter of {func} must be an item metadata key (letters, digits, "
             f"'_', '.', '-'); got {cluster!r}"
         )
-    sel = _selected(store, models=models, tasks=tasks, metric=metric, runs=runs, func=func)
+    sel = score_selection(store, models=models, tasks=tasks, metric=metric, runs=runs, func=func)
     cols = ["task", "metric", "item_id", "model_id", "value", "cluster"]
     if sel is None:
         return pd.DataFrame(columns=cols)
@@ -166,7 +91,7 @@ def read_replicate_scores(
 ) -> pd.DataFrame:
     """Rows of one model on one task, not averaged: ``item_id, sample_index,
     prompt_variant, value`` (samples of the same key in several runs are averaged)."""
-    sel = _selected(store, models=[model], tasks=[task], metric=metric, runs=runs, func=func)
+    sel = score_selection(store, models=[model], tasks=[task], metric=metric, runs=runs, func=func)
     cols = ["metric", "item_id", "sample_index", "prompt_variant", "value"]
     if sel is None:
         return pd.DataFrame(columns=cols)

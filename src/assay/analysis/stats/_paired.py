@@ -29,12 +29,11 @@ from assay.analysis.stats._inputs import (
     check_choice,
     check_confidence,
     check_resamples,
-    drop_missing,
-    encode_clusters,
+    complete_cases,
     float_vector,
 )
-from assay.analysis.stats._interval import interval_from_draws, signature
-from assay.analysis.stats._resample import Units, resample_means, units_of
+from assay.analysis.stats._interval import bootstrap_units, signature
+from assay.analysis.stats._resample import Units, units_of
 from assay.errors import DegenerateDataWarning, InputError
 
 __all__ = [
@@ -155,13 +154,8 @@ def _pairs(
             f"{func}: 'a' has {len(x)} items and 'b' has {len(y)}; a paired comparison "
             "needs the two models' values on the same items, in the same order"
         )
-    codes = encode_clusters(clusters, len(x), func)
-    missing = np.isnan(x) | np.isnan(y)
-    n_missing = drop_missing(missing, nan_policy, func)
-    if n_missing:
-        x, y = x[~missing], y[~missing]
-        if codes is not None:
-            codes = np.unique(codes[~missing], return_inverse=True)[1].astype(np.int64)
+    keep, codes, n_missing = complete_cases(np.isnan(x) | np.isnan(y), clusters, nan_policy, func)
+    x, y = x[keep], y[keep]
     if len(x) == 0:
         raise InputError(f"{func}: no item has a value for both models (empty input)")
     return _Pairs(x - y, x, y, codes, n_missing)
@@ -266,6 +260,42 @@ def bootstrap_pvalue(draws: NDArray[np.float64], alternative: Alternative) -> ND
     return np.asarray(np.minimum(1.0, 2.0 * np.minimum(below, above)), dtype=np.float64)
 
 
+def _bootstrap_tests(
+    pairs: Sequence[_Pairs],
+    units: Units,
+    bounds: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    *,
+    method: IntervalMethod,
+    alternative: Alternative,
+    confidence: float,
+    resamples: int,
+    seed: int | np.random.Generator | None,
+    params: dict[str, Any],
+) -> tuple[PairedTest, ...]:
+    """One :class:`PairedTest` per comparison from the ``(draws, low, high)`` of
+    :func:`~assay.analysis.stats._interval.bootstrap_units` (column ``j`` is ``pairs[j]``)."""
+    draws, low, high = bounds
+    pvals = bootstrap_pvalue(draws, alternative)
+    return tuple(
+        _result(
+            f"paired bootstrap ({method})",
+            p,
+            units,
+            statistic=float(np.mean(p.d)),
+            pvalue=float(pvals[j]),
+            ci=(float(low[j]), float(high[j])),
+            ci_method=f"{method} bootstrap",
+            effect=("cohen_dz", _cohen_dz(p.d), float("nan"), float("nan")),
+            alternative=alternative,
+            confidence=confidence,
+            resamples=resamples,
+            seed=seed,
+            params={"interval": method, **params},
+        )
+        for j, p in enumerate(pairs)
+    )
+
+
 def paired_bootstrap(
     a: ArrayLike,
     b: ArrayLike,
@@ -324,30 +354,21 @@ def paired_bootstrap(
     p = _pairs(a, b, clusters, nan_policy, func)
     _warn_constant(p.d, func)
     units = units_of(p.d[:, None], p.codes)
-    draws = resample_means(units, resamples, resolve_rng(seed))
-    use = method if units.n_units > 1 else "percentile"
-    low, high = interval_from_draws(
-        draws,
-        units.means(),
-        method=use,
-        confidence=confidence,
-        jackknife=units.jackknife() if use == "bca" else None,
+    bounds = bootstrap_units(
+        units, method=method, confidence=confidence, resamples=resamples, seed=seed
     )
-    return _result(
-        f"paired bootstrap ({method})",
-        p,
+    (test,) = _bootstrap_tests(
+        [p],
         units,
-        statistic=float(np.mean(p.d)),
-        pvalue=float(bootstrap_pvalue(draws, alternative)[0]),
-        ci=(float(low[0]), float(high[0])),
-        ci_method=f"{method} bootstrap",
-        effect=("cohen_dz", _cohen_dz(p.d), float("nan"), float("nan")),
+        bounds,
+        method=method,
         alternative=alternative,
         confidence=confidence,
         resamples=resamples,
         seed=seed,
-        params={"interval": method},
+        params={},
     )
+    return test
 
 
 def _pvalue_from_null(
@@ -627,45 +648,24 @@ def paired_bootstrap_many(
             f"{func}: 'scores' must be an items x models matrix with one row per reference "
             f"item ({len(ref)}); got shape {x.shape}"
         )
-    codes = encode_clusters(clusters, len(ref), func)
     missing = np.asarray(np.isnan(x).any(axis=1) | np.isnan(ref), dtype=np.bool_)
-    n_missing = drop_missing(missing, nan_policy, func)
-    if n_missing:
-        x, ref = x[~missing], ref[~missing]
-        if codes is not None:
-            codes = np.unique(codes[~missing], return_inverse=True)[1].astype(np.int64)
+    keep, codes, n_missing = complete_cases(missing, clusters, nan_policy, func)
+    x, ref = x[keep], ref[keep]
     if len(ref) == 0:
         raise InputError(f"{func}: no item has a value for every model (empty input)")
     d = x - ref[:, None]
     units = units_of(d, codes)
-    draws = resample_means(units, resamples, resolve_rng(seed))
-    use = method if units.n_units > 1 else "percentile"
-    low, high = interval_from_draws(
-        draws,
-        units.means(),
-        method=use,
-        confidence=confidence,
-        jackknife=units.jackknife() if use == "bca" else None,
+    bounds = bootstrap_units(
+        units, method=method, confidence=confidence, resamples=resamples, seed=seed
     )
-    pvals = bootstrap_pvalue(draws, alternative)
-    out = []
-    for j in range(d.shape[1]):
-        p = _Pairs(d[:, j], x[:, j], ref, codes, n_missing)
-        out.append(
-            _result(
-                f"paired bootstrap ({method})",
-                p,
-                units,
-                statistic=float(np.mean(p.d)),
-                pvalue=float(pvals[j]),
-                ci=(float(low[j]), float(high[j])),
-                ci_method=f"{method} bootstrap",
-                effect=("cohen_dz", _cohen_dz(p.d), float("nan"), float("nan")),
-                alternative=alternative,
-                confidence=confidence,
-                resamples=resamples,
-                seed=seed,
-                params={"interval": method, "shared_draws": d.shape[1]},
-            )
-        )
-    return tuple(out)
+    return _bootstrap_tests(
+        [_Pairs(d[:, j], x[:, j], ref, codes, n_missing) for j in range(d.shape[1])],
+        units,
+        bounds,
+        method=method,
+        alternative=alternative,
+        confidence=confidence,
+        resamples=resamples,
+        seed=seed,
+        params={"shared_draws": d.shape[1]},
+    )

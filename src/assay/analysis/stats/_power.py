@@ -136,6 +136,46 @@ def _scale(
     return "continuous", s
 
 
+#: the test whose power each design computes
+_METHODS = {
+    "continuous": "paired t test (noncentral t)",
+    "binary": "McNemar test (Connor 1987 normal approximation)",
+}
+
+
+def _analysis(
+    what: str,
+    *,
+    difference: float,
+    n_items: int,
+    n_items_exact: float,
+    alpha: float,
+    power: float,
+    design: str,
+    scale: float,
+) -> PowerAnalysis:
+    """The result of a power computation (``what`` it computed names it in the signature)."""
+    method = _METHODS[design]
+    return PowerAnalysis(
+        difference=difference,
+        n_items=n_items,
+        n_items_exact=n_items_exact,
+        alpha=alpha,
+        power=power,
+        design=design,
+        sd=scale if design == "continuous" else None,
+        discordance=scale if design == "binary" else None,
+        method=method,
+        signature=signature(
+            f"{what}, {method}",
+            n=n_items,
+            resamples=None,
+            seed=None,
+            params={"alpha": alpha, "power": power, "scale": scale, "design": design},
+        ),
+    )
+
+
 def _check_levels(alpha: float, power: float, func: str) -> None:
     if not 0 < alpha < 1:
         raise InputError(f"the 'alpha' parameter of {func} must be in (0, 1); got {alpha!r}")
@@ -198,7 +238,6 @@ def minimum_detectable_difference(
             hi *= 2.0
         effect = optimize.brentq(lambda e: _t_power(e, n_items, alpha) - power, 1e-9, hi)
         delta = float(effect * scale)
-        method = "paired t test (noncentral t)"
     else:
         # n(delta) decreases in delta on (0, psi]; solve n(delta) = n_items
         if _mcnemar_n(scale, scale, alpha, power) > n_items:
@@ -215,24 +254,15 @@ def minimum_detectable_difference(
                     lambda d: _mcnemar_n(d, scale, alpha, power) - n_items, 1e-12, scale
                 )
             )
-        method = "McNemar test (Connor 1987 normal approximation)"
-    return PowerAnalysis(
+    return _analysis(
+        "minimum detectable difference",
         difference=delta,
         n_items=int(n_items),
         n_items_exact=float(n_items),
         alpha=alpha,
         power=power,
         design=design,
-        sd=scale if design == "continuous" else None,
-        discordance=scale if design == "binary" else None,
-        method=method,
-        signature=signature(
-            f"minimum detectable difference, {method}",
-            n=int(n_items),
-            resamples=None,
-            seed=None,
-            params={"alpha": alpha, "power": power, "scale": scale, "design": design},
-        ),
+        scale=scale,
     )
 
 
@@ -276,7 +306,6 @@ def items_needed(
             if hi > 1e12:
                 raise InputError(f"{func}: difference {difference!r} is too small to detect")
         exact = float(optimize.brentq(gap, 2.0, hi)) if gap(2.0) < 0 else 2.0
-        method = "paired t test (noncentral t)"
     else:
         if difference > scale:
             raise InputError(
@@ -284,23 +313,14 @@ def items_needed(
                 f"disagree on only a share {scale:g} of items (difference <= discordance)"
             )
         exact = _mcnemar_n(difference, scale, alpha, power)
-        method = "McNemar test (Connor 1987 normal approximation)"
     n = max(2, math.ceil(exact - 1e-9))
-    return PowerAnalysis(
+    return _analysis(
+        "items needed",
         difference=float(difference),
         n_items=n,
         n_items_exact=exact,
         alpha=alpha,
         power=power,
         design=design,
-        sd=scale if design == "continuous" else None,
-        discordance=scale if design == "binary" else None,
-        method=method,
-        signature=signature(
-            f"items needed, {method}",
-            n=n,
-            resamples=None,
-            seed=None,
-            params={"alpha": alpha, "power": power, "scale": scale, "design": design},
-        ),
+        scale=scale,
     )

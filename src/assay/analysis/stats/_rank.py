@@ -21,19 +21,17 @@ from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
 from assay._display import html_table, rich_table
-from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import (
     NanPolicy,
     check_choice,
     check_confidence,
     check_resamples,
-    drop_missing,
-    encode_clusters,
+    complete_cases,
 )
-from assay.analysis.stats._interval import interval_from_draws, signature
+from assay.analysis.stats._interval import bootstrap_units, interval_from_draws, signature
 from assay.analysis.stats._multiple import Correction, adjust_pvalues
 from assay.analysis.stats._paired import bootstrap_pvalue
-from assay.analysis.stats._resample import resample_means, units_of
+from assay.analysis.stats._resample import units_of
 from assay.errors import InputError
 
 __all__ = ["ModelRank", "RankTable", "rank_intervals"]
@@ -251,20 +249,17 @@ def rank_intervals(
         raise InputError(f"{func}: model names must be unique; got {names}")
     if len(names) < 2:
         raise InputError(f"{func}: ranking needs at least two models; got {len(names)}")
-    codes = encode_clusters(clusters, x.shape[0], func)
     missing = np.asarray(np.isnan(x).any(axis=1), dtype=np.bool_)
-    n_missing = drop_missing(missing, nan_policy, func)
-    if n_missing:
-        x = x[~missing]
-        if codes is not None:
-            codes = np.unique(codes[~missing], return_inverse=True)[1].astype(np.int64)
+    keep, codes, n_missing = complete_cases(missing, clusters, nan_policy, func)
+    x = x[keep]
     if x.shape[0] == 0:
         raise InputError(f"{func}: no item has a score for every model")
     sign = 1.0 if higher_is_better else -1.0
     units = units_of(x, codes)
-    draws = resample_means(units, resamples, resolve_rng(seed))
+    draws, low, high = bootstrap_units(
+        units, method="percentile", confidence=confidence, resamples=resamples, seed=seed
+    )
     means = units.means()
-    low, high = interval_from_draws(draws, means, method="percentile", confidence=confidence)
     alpha = (1.0 - confidence) / 2.0
     boot_ranks = rankdata(-sign * draws, method="min", axis=1)
     rank_low = np.quantile(boot_ranks, alpha, axis=0, method="lower")

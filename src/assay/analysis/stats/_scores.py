@@ -1,4 +1,8 @@
-"""The model x task scores table: means of stored item rows with bootstrap intervals."""
+"""The model x task scores table: means of stored item rows with bootstrap intervals.
+
+Which score rows a statistic reads (each task's metric, each model's latest run) is
+decided here once, by :func:`score_selection`, for the table and for the comparisons.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,18 @@ import pyarrow as pa
 from assay._display import html_table, rich_table
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import CellLevels, bootstrap_means, resolve_rng
+from assay.analysis.stats._inputs import check_choice
 from assay.errors import InputError
 from assay.store import Store
 
-__all__ = ["PRIMARY_METRICS", "ScoreCell", "ScoresTable", "scores_table"]
+__all__ = [
+    "PRIMARY_METRICS",
+    "RunPolicy",
+    "ScoreCell",
+    "ScoresTable",
+    "score_selection",
+    "scores_table",
+]
 
 RunPolicy = Literal["latest", "all"]
 
@@ -177,6 +189,83 @@ def _primary(metrics: Sequence[tuple[str, int]]) -> str:
     return sorted(metrics, key=lambda mc: (-mc[1], mc[0]))[0][0]
 
 
+def _task_filter(
+    tasks: Sequence[str] | None, models: Sequence[str] | None
+) -> tuple[str, list[Any]]:
+    filters: list[str] = []
+    params: list[Any] = []
+    if tasks is not None:
+        filters.append(f"s.task IN ({', '.join('?' * len(tasks))})" if tasks else "FALSE")
+        params.extend(tasks)
+    if models is not None:
+        filters.append(f"s.model_id IN ({', '.join('?' * len(models))})" if models else "FALSE")
+        params.extend(models)
+    return (" AND ".join(filters) if filters else "TRUE"), params
+
+
+def _metrics(
+    store: Store, where: str, params: list[Any], metric: str | dict[str, str] | None
+) -> list[tuple[str, str]]:
+    """The ``(task, metric)`` pairs to read: the metric asked for or the headline one."""
+    available = store.query(
+        f"SELECT task, metric, count(*) AS n FROM scores s WHERE {where} GROUP BY ALL", params
+    ).to_pylist()
+    by_task: dict[str, list[tuple[str, int]]] = {}
+    for r in available:
+        by_task.setdefault(r["task"], []).append((r["metric"], r["n"]))
+    chosen: dict[str, str] = {}
+    for task, ms in by_task.items():
+        wanted = metric if metric is None or isinstance(metric, str) else metric.get(task)
+        if wanted is None:
+            chosen[task] = _primary(ms)
+        elif any(m == wanted for m, _ in ms):
+            chosen[task] = wanted
+    if isinstance(metric, str) and not chosen and by_task:
+        known = sorted({m for ms in by_task.values() for m, _ in ms})
+        raise InputError(f"no scores with metric {metric!r}; stored metrics are {known[:20]}")
+    return sorted(chosen.items())
+
+
+_LATEST = """
+    JOIN (
+        SELECT model_id, task, metric, run_id FROM (
+            SELECT DISTINCT s.model_id, s.task, s.metric, s.run_id, r.created_at
+            FROM sel s LEFT JOIN runs r USING (run_id)
+        )
+        QUALIFY row_number() OVER (
+            PARTITION BY model_id, task, metric
+            ORDER BY created_at DESC NULLS LAST, run_id DESC) = 1
+    ) latest USING (model_id, task, metric, run_id)"""
+
+
+def score_selection(
+    store: Store,
+    *,
+    models: Sequence[str] | None,
+    tasks: Sequence[str] | None,
+    metric: str | dict[str, str] | None,
+    runs: RunPolicy,
+    func: str,
+) -> tuple[str, list[Any]] | None:
+    """The SQL of the chosen score rows (CTEs ``sel`` and ``picked``) and its parameters.
+
+    ``None`` when no task has the metric. See :func:`scores_table` for ``metric`` and
+    ``runs``.
+    """
+    check_choice(runs, RunPolicy, "runs", func)
+    where, params = _task_filter(tasks, models)
+    pairs = _metrics(store, where, params, metric)
+    if not pairs:
+        return None
+    pair_sql = " OR ".join("(s.task = ? AND s.metric = ?)" for _ in pairs)
+    sql = f"""
+    WITH sel AS (
+        SELECT s.* FROM scores s WHERE ({where}) AND ({pair_sql})
+    ),
+    picked AS (SELECT * FROM sel {_LATEST if runs == "latest" else ""})"""
+    return sql, params + [x for tm in pairs for x in tm]
+
+
 def scores_table(
     store: Store,
     *,
@@ -235,63 +324,13 @@ def scores_table(
             f"the 'resamples' parameter of scores_table must be >= 1; got {resamples!r}"
         )
     rng = resolve_rng(seed)
-
-    filters: list[str] = []
-    params: list[Any] = []
-    if tasks is not None:
-        filters.append(f"s.task IN ({', '.join('?' * len(tasks))})" if tasks else "FALSE")
-        params.extend(tasks)
-    if models is not None:
-        filters.append(f"s.model_id IN ({', '.join('?' * len(models))})" if models else "FALSE")
-        params.extend(models)
-    where = " AND ".join(filters) if filters else "TRUE"
-
-    # 1. the metric of each task
-    available = store.query(
-        f"SELECT task, metric, count(*) AS n FROM scores s WHERE {where} GROUP BY ALL", params
-    ).to_pylist()
-    by_task: dict[str, list[tuple[str, int]]] = {}
-    for r in available:
-        by_task.setdefault(r["task"], []).append((r["metric"], r["n"]))
-    chosen: dict[str, str] = {}
-    for task, ms in by_task.items():
-        if metric is None:
-            chosen[task] = _primary(ms)
-        else:
-            wanted = metric if isinstance(metric, str) else metric.get(task)
-            if wanted is None:
-                chosen[task] = _primary(ms)
-            elif any(m == wanted for m, _ in ms):
-                chosen[task] = wanted
-    if isinstance(metric, str) and not chosen and by_task:
-        known = sorted({m for ms in by_task.values() for m, _ in ms})
-        raise InputError(f"no scores with metric {metric!r}; stored metrics are {known[:20]}")
-    if not chosen:
+    sel = score_selection(
+        store, models=models, tasks=tasks, metric=metric, runs=runs, func="scores_table"
+    )
+    if sel is None:
         return ScoresTable((), _signature(confidence, resamples, seed, runs, metric, []))
-
-    pairs = sorted(chosen.items())
-    pair_sql = " OR ".join("(s.task = ? AND s.metric = ?)" for _ in pairs)
-    pair_params = [x for tm in pairs for x in tm]
-
-    run_filter = ""
-    if runs == "latest":
-        run_filter = """
-        JOIN (
-            SELECT model_id, task, metric, run_id FROM (
-                SELECT DISTINCT s.model_id, s.task, s.metric, s.run_id, r.created_at
-                FROM sel s LEFT JOIN runs r USING (run_id)
-            )
-            QUALIFY row_number() OVER (
-                PARTITION BY model_id, task, metric
-                ORDER BY created_at DESC NULLS LAST, run_id DESC) = 1
-        ) latest USING (model_id, task, metric, run_id)"""
-
-    sql = f"""
-    WITH sel AS (
-        SELECT s.model_id, s.task, s.metric, s.run_id, s.item_id, s.value
-        FROM scores s WHERE ({where}) AND ({pair_sql})
-    ),
-    picked AS (SELECT * FROM sel {run_filter}),
+    head, params = sel
+    sql = f"""{head},
     per_item AS (
         SELECT model_id, task, metric, item_id, avg(value) AS v
         FROM picked GROUP BY ALL
@@ -313,7 +352,7 @@ def scores_table(
                   JOIN used_runs u USING (model_id, task, metric)
     ORDER BY l.model_id, l.task, l.metric, l.v
     """
-    tab = store.query(sql, params + pair_params)
+    tab = store.query(sql, params)
     model_col = tab.column("model_id").to_numpy(zero_copy_only=False)
     task_col = tab.column("task").to_numpy(zero_copy_only=False)
     v = tab.column("v").to_numpy(zero_copy_only=False).astype(np.float64)
