@@ -93,10 +93,8 @@ traces
 
 from __future__ import annotations
 
-import gzip
 import json
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -104,6 +102,7 @@ from typing import Any, Final
 from assay.errors import FormatError
 from assay.io._base import ImportBatch, read_bytes
 from assay.io._inspect_convert import _SOURCE, _Converter, _Log
+from assay.io._sniff import json_keys, peek
 from assay.io._zip import ZipArchive
 
 __all__ = ["InspectImporter"]
@@ -129,7 +128,7 @@ class InspectImporter:
             except OSError:
                 return False
         if name.endswith((".json", ".json.gz")) and path.is_file():
-            keys = _top_level_keys(_peek(path))
+            keys = _top_level_keys(peek(path, _PEEK_BYTES))
             return {"version", "eval"} <= keys
         return False
 
@@ -152,52 +151,12 @@ class InspectImporter:
 # --------------------------------------------------------------------------- detection
 
 
-def _peek(path: Path) -> str:
-    """The first bytes of ``path`` (gunzipped for ``.gz``) as text; empty on failure."""
-    try:
-        with path.open("rb") as fh:
-            if path.name.endswith(".gz"):
-                with gzip.GzipFile(fileobj=fh) as gz:
-                    data = gz.read(_PEEK_BYTES)
-            else:
-                data = fh.read(_PEEK_BYTES)
-    except (OSError, EOFError, zlib.error):
-        return ""
-    return data.decode("utf-8", errors="ignore")
-
-
 def _top_level_keys(text: str) -> set[str]:
     """Keys of the top-level JSON object that appear in ``text`` (a prefix of a file)."""
     body = text.lstrip("\ufeff \t\r\n")
     if not body.startswith("{"):
         return set()
-    keys: set[str] = set()
-    depth = 0
-    i, n = 0, len(body)
-    while i < n:
-        c = body[i]
-        if c == '"':
-            j = i + 1
-            while j < n and body[j] != '"':
-                j += 2 if body[j] == "\\" else 1
-            if j >= n:
-                break
-            if depth == 1:
-                k = j + 1
-                while k < n and body[k] in " \t\r\n":
-                    k += 1
-                if k < n and body[k] == ":":
-                    keys.add(body[i + 1 : j])
-            i = j + 1
-            continue
-        if c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                break
-        i += 1
-    return keys
+    return {key for depth, key, _ in json_keys(body) if depth == 1}
 
 
 # --------------------------------------------------------------------------- reading

@@ -18,7 +18,6 @@ Layout notes (``lm_eval/evaluator.py``, ``lm_eval/loggers/evaluation_tracker.py`
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import math
 import re
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from assay.errors import FormatError
-from assay.io._base import ImportBatch, content_hash, read_bytes
+from assay.io._base import ImportBatch, content_hash, read_bytes, stem
 from assay.io._lm_eval_samples import (
     _SAMPLE_FIELDS,
     _ModelInfo,
@@ -36,6 +35,7 @@ from assay.io._lm_eval_samples import (
     _Tables,
     _task_version,
 )
+from assay.io._sniff import json_keys, peek
 from assay.schema import to_json
 
 __all__ = ["LmEvalImporter"]
@@ -103,11 +103,11 @@ class LmEvalImporter:
         with other keys)."""
         name = path.name
         if _SAMPLES_NAME.match(name):
-            keys = _json_keys(_peek(path))
+            keys = json_keys(peek(path, _PEEK_BYTES))
             return bool(keys) and keys[0][0] == 1 and keys[0][1] in _SAMPLE_FIELDS
         if not (name.endswith(".json") or name.endswith(".json.gz")):
             return False
-        return _looks_like_results(_json_keys(_peek(path)))
+        return _looks_like_results(json_keys(peek(path, _PEEK_BYTES)))
 
     def group(self, paths: Sequence[Path]) -> list[tuple[Path, ...]]:
         """One group per results file (with the samples files of the same directory and
@@ -122,7 +122,7 @@ class LmEvalImporter:
                 results.append(p)
         groups: list[tuple[Path, ...]] = []
         for r in results:
-            m = _DATE_SUFFIX.search(_stem(r))
+            m = _DATE_SUFFIX.search(stem(r))
             mine = samples.pop((r.parent, m["date"]), []) if m else []
             groups.append((r, *mine))
         groups.extend(tuple(files) for _, files in sorted(samples.items()))
@@ -210,64 +210,6 @@ def _task_of(samples_file: Path) -> str:
     if m is None:
         raise FormatError(samples_file, "expected a name samples_<task>_<date_id>.jsonl")
     return m["task"]
-
-
-def _stem(path: Path) -> str:
-    return path.name.removesuffix(".gz").rsplit(".", 1)[0]
-
-
-def _peek(path: Path, size: int = _PEEK_BYTES) -> str:
-    """The first ``size`` bytes of the (decompressed) file as text; "" when unreadable."""
-    try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                data = fh.read(size)
-        else:
-            with path.open("rb") as fh:
-                data = fh.read(size)
-    except (OSError, EOFError):
-        return ""
-    return data.decode("utf-8", errors="ignore")
-
-
-def _json_keys(text: str) -> list[tuple[int, str, str]]:
-    """``(depth, key, first character of the value)`` of every object key in a JSON prefix.
-
-    A minimal scanner: enough to read the top of a file that may be cut anywhere.
-    """
-    out: list[tuple[int, str, str]] = []
-    stack: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                break
-            k = j + 1
-            while k < n and text[k] in " \t\r\n":
-                k += 1
-            if k < n and text[k] == ":" and stack and stack[-1] == "{":
-                v = k + 1
-                while v < n and text[v] in " \t\r\n":
-                    v += 1
-                try:
-                    key = json.loads(text[i : j + 1])
-                except ValueError:
-                    key = text[i + 1 : j]
-                out.append((len(stack), key, text[v] if v < n else ""))
-                i = k + 1
-                continue
-            i = j + 1
-            continue
-        if c in "{[":
-            stack.append(c)
-        elif c in "}]" and stack:
-            stack.pop()
-        i += 1
-    return out
 
 
 def _looks_like_results(keys: list[tuple[int, str, str]]) -> bool:
@@ -367,18 +309,13 @@ def _aggregates_v04(path: Path, doc: Mapping[str, Any], tables: _Tables) -> None
             metric, filt = key.rsplit(",", 1)
             if metric.endswith("_stderr") or isinstance(raw, dict | list):
                 continue
-            value = _number(raw)
-            if value is None and raw not in (None, "N/A"):
-                raise FormatError(
-                    path,
-                    f"expected a number for metric {key!r} of task {task!r}; got {raw!r}",
-                    field=f"results.{task}.{key}",
-                )
-            tables.aggregates.add(
-                task=task,
-                metric=key,
-                value=value,
-                stderr=_number(entry.get(f"{metric}_stderr,{filt}")),
+            _add_aggregate(
+                path,
+                tables,
+                task,
+                key,
+                raw,
+                stderr=entry.get(f"{metric}_stderr,{filt}"),
                 n=int(n) if isinstance(n, int | float) and not isinstance(n, bool) else None,
             )
 
@@ -388,20 +325,24 @@ def _aggregates_v03(path: Path, doc: Mapping[str, Any], tables: _Tables) -> None
         for metric, raw in entry.items():
             if metric.endswith("_stderr"):
                 continue
-            value = _number(raw)
-            if value is None and raw not in (None, "N/A"):
-                raise FormatError(
-                    path,
-                    f"expected a number for metric {metric!r} of task {task!r}; got {raw!r}",
-                    field=f"results.{task}.{metric}",
-                )
-            tables.aggregates.add(
-                task=task,
-                metric=metric,
-                value=value,
-                stderr=_number(entry.get(f"{metric}_stderr")),
-                n=None,
+            _add_aggregate(
+                path, tables, task, metric, raw, stderr=entry.get(f"{metric}_stderr"), n=None
             )
+
+
+def _add_aggregate(
+    path: Path, tables: _Tables, task: str, metric: str, raw: Any, stderr: Any, n: int | None
+) -> None:
+    """Add one reported metric of ``task``: ``raw`` must be a number, null or ``"N/A"``
+    (a stderr that is not a number is stored as null)."""
+    value = _number(raw)
+    if value is None and raw not in (None, "N/A"):
+        raise FormatError(
+            path,
+            f"expected a number for metric {metric!r} of task {task!r}; got {raw!r}",
+            field=f"results.{task}.{metric}",
+        )
+    tables.aggregates.add(task=task, metric=metric, value=value, stderr=_number(stderr), n=n)
 
 
 def _run_row(
@@ -449,7 +390,7 @@ def _created_at(doc: Mapping[str, Any], files: Sequence[Path]) -> tuple[dt.datet
         except (OverflowError, OSError, ValueError):
             pass
     for f in files:
-        m = _DATE_SUFFIX.search(_stem(f))
+        m = _DATE_SUFFIX.search(stem(f))
         if m:
             fmt = "%Y-%m-%dT%H-%M-%S.%f" if "." in m["date"] else "%Y-%m-%dT%H-%M-%S"
             try:

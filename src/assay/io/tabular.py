@@ -48,10 +48,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -271,7 +271,21 @@ def _to_table(name: TableName, frame: pl.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def _run_table(run_id: str, source: str, path: Path, config: dict[str, Any]) -> pa.Table:
+def _batch(
+    source: str,
+    path: Path,
+    run_id: str,
+    cols: _LongColumns | _PairColumns,
+    extras: Sequence[str],
+    tables: dict[TableName, pa.Table],
+    notes: Sequence[str],
+) -> ImportBatch:
+    """The batch of one file: its run row, then ``tables``. The run's config records the
+    column read for each field, the metadata columns and, without a task column, the
+    task taken from the file's stem."""
+    config: dict[str, Any] = {"columns": cols.named, "metadata_columns": sorted(extras)}
+    if cols.task is None:
+        config["task"] = stem(path)
     run = Run(
         run_id=run_id,
         source=source,
@@ -280,7 +294,13 @@ def _run_table(run_id: str, source: str, path: Path, config: dict[str, Any]) -> 
         status="complete",
         config=config,
     )
-    return records_to_table("runs", [run])
+    return ImportBatch(
+        source=source,
+        files=(str(path),),
+        run_id=run_id,
+        tables={"runs": records_to_table("runs", [run]), **tables},
+        notes=tuple(notes),
+    )
 
 
 def _missing(path: Path, field: str, aliases: Sequence[str], header: Sequence[str]) -> FormatError:
@@ -293,34 +313,91 @@ def _missing(path: Path, field: str, aliases: Sequence[str], header: Sequence[st
     )
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """The column the header has for each field of a table (``None``: an optional field
+    the header lacks)."""
+
+    @property
+    def named(self) -> dict[str, str]:
+        """Field name → column, for the fields the header has."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @property
+    def used(self) -> set[str]:
+        return set(self.named.values())
+
+
+_C = TypeVar("_C", bound=_Columns)
+
+
+def _load(
+    files: tuple[Path, ...], what: str, columns: Callable[[Path, Sequence[str]], _C]
+) -> tuple[Path, _C, pl.DataFrame, int]:
+    """The one file of ``files``, its columns (found by ``columns`` in the header), its
+    rows (those columns read as text) and the offset from row index to line number."""
+    if len(files) != 1:
+        raise FormatError(files[0], f"{what} is imported one file at a time")
+    path = files[0]
+    header = _peek_header(path)
+    if not header:
+        raise FormatError(path, "no header row; expected column names on the first line")
+    cols = columns(path, header)
+    table, offset = _read(path, sorted(cols.used))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return path, cols, frame, offset
+
+
+def _task(
+    frame: pl.DataFrame, column: str | None, path: Path, offset: int, notes: list[str]
+) -> pl.Expr:
+    """The task column as text or, without one, the file's stem (with a note)."""
+    if column is not None:
+        return _key_text(frame, column, "task", path, offset)
+    notes.append(f"no task column: the task is the file's stem {stem(path)!r}")
+    return pl.lit(stem(path), dtype=pl.String)
+
+
+def _extras(frame: pl.DataFrame, cols: _Columns, table: str, notes: list[str]) -> list[str]:
+    """The other columns, kept in ``<table>.metadata``; none (with a note) when there are
+    more than :data:`MAX_METADATA_COLUMNS`."""
+    extras = [c for c in frame.columns if c not in cols.used]
+    if len(extras) > MAX_METADATA_COLUMNS:
+        notes.append(
+            f"{len(extras)} other columns were not kept (at most "
+            f"{MAX_METADATA_COLUMNS} go to {table}.metadata)"
+        )
+        return []
+    return extras
+
+
+def _first_repeat(rows: pl.DataFrame, keys: list[str]) -> tuple[int, int, str] | None:
+    """The index of the first row whose ``keys`` repeat an earlier row's, the index of
+    that earlier row and the key as text (``"model_id 'm', task 't', ..."``); ``None``
+    when every key is unique."""
+    first = rows.select(pl.struct(keys).is_first_distinct().alias("f")).to_series()
+    if first.all():
+        return None
+    dup = int((~first).arg_true()[0])
+    key = rows.row(dup, named=True)
+    match = pl.all_horizontal([pl.col(k).eq_missing(key[k]) for k in keys])
+    earlier = int(rows.select(match.arg_true().first()).item())
+    return dup, earlier, ", ".join(f"{k} {key[k]!r}" for k in keys)
+
+
 # --------------------------------------------------------------------------- long tables
 
 
 @dataclass(frozen=True)
-class _LongColumns:
+class _LongColumns(_Columns):
     model: str
     item: str
     score: str
     task: str | None
     sample: str | None
     metric: str | None
-    variant: str | None
-
-    @property
-    def used(self) -> set[str]:
-        return {
-            c
-            for c in (
-                self.model,
-                self.item,
-                self.score,
-                self.task,
-                self.sample,
-                self.metric,
-                self.variant,
-            )
-            if c is not None
-        }
+    prompt_variant: str | None
 
 
 def _long_columns(path: Path, header: Sequence[str]) -> _LongColumns:
@@ -340,7 +417,7 @@ def _long_columns(path: Path, header: Sequence[str]) -> _LongColumns:
         task=_find(header, TASK_COLUMNS),
         sample=_find(header, SAMPLE_COLUMNS),
         metric=_find(header, METRIC_COLUMNS),
-        variant=_find(header, VARIANT_COLUMNS),
+        prompt_variant=_find(header, VARIANT_COLUMNS),
     )
 
 
@@ -372,29 +449,11 @@ class LongTableImporter:
         return [(p,) for p in paths]
 
     def read(self, files: tuple[Path, ...]) -> ImportBatch:
-        if len(files) != 1:
-            raise FormatError(files[0], "a long table is imported one file at a time")
-        path = files[0]
-        header = _peek_header(path)
-        if not header:
-            raise FormatError(path, "no header row; expected column names on the first line")
-        cols = _long_columns(path, header)
-        table, offset = _read(path, sorted(cols.used))
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
+        path, cols, frame, offset = _load(files, "a long table", _long_columns)
         notes: list[str] = []
-
-        task_default = stem(path)
-        task = (
-            _key_text(frame, cols.task, "task", path, offset)
-            if cols.task
-            else pl.lit(task_default, dtype=pl.String)
-        )
-        if cols.task is None:
-            notes.append(f"no task column: the task is the file's stem {task_default!r}")
         exprs = {
             "model_id": _key_text(frame, cols.model, "model", path, offset),
-            "task": task,
+            "task": _task(frame, cols.task, path, offset, notes),
             "item_id": _key_text(frame, cols.item, "item", path, offset),
             "sample_index": _integers(frame, cols.sample, "sample", path, offset)
             if cols.sample
@@ -402,18 +461,15 @@ class LongTableImporter:
             "metric": _key_text(frame, cols.metric, "metric", path, offset)
             if cols.metric
             else pl.lit("score", dtype=pl.String),
-            "prompt_variant": pl.col(cols.variant).cast(pl.String).str.strip_chars().fill_null("")
-            if cols.variant
+            "prompt_variant": pl.col(cols.prompt_variant)
+            .cast(pl.String)
+            .str.strip_chars()
+            .fill_null("")
+            if cols.prompt_variant
             else pl.lit("", dtype=pl.String),
             "value": _numbers(frame, cols.score, "score", path, offset),
         }
-        extras = [c for c in frame.columns if c not in cols.used]
-        if len(extras) > MAX_METADATA_COLUMNS:
-            notes.append(
-                f"{len(extras)} other columns were not kept (at most "
-                f"{MAX_METADATA_COLUMNS} go to responses.metadata)"
-            )
-            extras = []
+        extras = _extras(frame, cols, "responses", notes)
         if extras:
             exprs["metadata"] = _metadata(frame, extras)
         rows = frame.select(**exprs)
@@ -435,38 +491,13 @@ class LongTableImporter:
         ).with_columns(status=pl.lit("ok", dtype=pl.String))
         items = rows.select("task", "task_version", "item_id").unique(maintain_order=True)
         models = rows.select("model_id").unique(maintain_order=True)
-        config = {
-            "columns": {
-                k: v
-                for k, v in {
-                    "model": cols.model,
-                    "task": cols.task,
-                    "item": cols.item,
-                    "score": cols.score,
-                    "sample": cols.sample,
-                    "metric": cols.metric,
-                    "prompt_variant": cols.variant,
-                }.items()
-                if v is not None
-            },
-            "metadata_columns": sorted(extras),
-        }
-        if cols.task is None:
-            config["task"] = task_default
         tables: dict[TableName, pa.Table] = {
-            "runs": _run_table(run_id, self.name, path, config),
             "models": _to_table("models", models),
             "items": _to_table("items", items),
             "responses": _to_table("responses", responses),
             "scores": _to_table("scores", rows),
         }
-        return ImportBatch(
-            source=self.name,
-            files=(str(path),),
-            run_id=run_id,
-            tables=tables,
-            notes=tuple(notes),
-        )
+        return _batch(self.name, path, run_id, cols, extras, tables, notes)
 
 
 def _drop_exact_repeats(
@@ -490,20 +521,16 @@ def _drop_exact_repeats(
 def _check_unique(rows: pl.DataFrame, keys: list[str], path: Path, offset: int) -> None:
     """Raise on two rows with the same key (and, after :func:`_drop_exact_repeats`,
     different scores), naming both lines (``rows`` carries its source ``_row``)."""
-    first = rows.select(pl.struct(keys).is_first_distinct().alias("f")).to_series()
-    if first.all():
+    repeat = _first_repeat(rows, keys)
+    if repeat is None:
         return
-    dup = int((~first).arg_true()[0])
-    key = rows.row(dup, named=True)
-    match = pl.all_horizontal([pl.col(k) == key[k] for k in keys])
-    earlier = int(rows.filter(match)["_row"][0])
-    what = ", ".join(f"{k} {key[k]!r}" for k in keys)
+    dup, earlier, what = repeat
     raise FormatError(
         path,
         f"a second row, with a different score, for {what} (the first is on line "
-        f"{earlier + offset}); each (model, task, item, sample, metric, prompt_variant) may "
-        "appear once",
-        line=int(key["_row"]) + offset,
+        f"{int(rows['_row'][earlier]) + offset}); each (model, task, item, sample, metric, "
+        "prompt_variant) may appear once",
+        line=int(rows["_row"][dup]) + offset,
         field="item",
     )
 
@@ -512,34 +539,16 @@ def _check_unique(rows: pl.DataFrame, keys: list[str], path: Path, offset: int) 
 
 
 @dataclass(frozen=True)
-class _PairColumns:
+class _PairColumns(_Columns):
     model_a: str
     model_b: str
     winner: str
     judge: str | None
     item: str | None
     task: str | None
-    kind: str | None
+    judge_kind: str | None
     replicate: str | None
     position: str | None
-
-    @property
-    def used(self) -> set[str]:
-        return {
-            c
-            for c in (
-                self.model_a,
-                self.model_b,
-                self.winner,
-                self.judge,
-                self.item,
-                self.task,
-                self.kind,
-                self.replicate,
-                self.position,
-            )
-            if c is not None
-        }
 
 
 def _pair_columns(path: Path, header: Sequence[str]) -> _PairColumns:
@@ -554,7 +563,7 @@ def _pair_columns(path: Path, header: Sequence[str]) -> _PairColumns:
         judge=_find(header, ("judge",)),
         item=_find(header, PAIR_ITEM_COLUMNS),
         task=_find(header, PAIR_TASK_COLUMNS),
-        kind=_find(header, JUDGE_KIND_COLUMNS),
+        judge_kind=_find(header, JUDGE_KIND_COLUMNS),
         replicate=_find(header, REPLICATE_COLUMNS),
         position=_find(header, ("position",)),
     )
@@ -582,25 +591,12 @@ class PairwiseCsvImporter:
         return [(p,) for p in paths]
 
     def read(self, files: tuple[Path, ...]) -> ImportBatch:
-        if len(files) != 1:
-            raise FormatError(files[0], "a pairwise CSV is imported one file at a time")
-        path = files[0]
-        header = _peek_header(path)
-        if not header:
-            raise FormatError(path, "no header row; expected column names on the first line")
-        cols = _pair_columns(path, header)
-        table, offset = _read(path, sorted(cols.used))
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
+        path, cols, frame, offset = _load(files, "a pairwise CSV", _pair_columns)
         notes: list[str] = []
-
-        task_default = stem(path)
         model_a = _key_text(frame, cols.model_a, "model_a", path, offset)
         model_b = _key_text(frame, cols.model_b, "model_b", path, offset)
         exprs: dict[str, pl.Expr] = {
-            "task": _key_text(frame, cols.task, "task", path, offset)
-            if cols.task
-            else pl.lit(task_default, dtype=pl.String),
+            "task": _task(frame, cols.task, path, offset, notes),
             "item_id": _key_text(frame, cols.item, "item", path, offset)
             if cols.item
             else pl.lit("-", dtype=pl.String),
@@ -608,20 +604,12 @@ class PairwiseCsvImporter:
             "model_b": model_b,
             "judge": _optional_text(cols.judge, "unknown"),
             "position": _positions(frame, cols.position, path, offset),
-            "judge_kind": _judge_kinds(cols.kind, cols.judge),
+            "judge_kind": _judge_kinds(cols.judge_kind, cols.judge),
             "winner": _winners(frame, cols, model_a, model_b, path, offset),
         }
-        if cols.task is None:
-            notes.append(f"no task column: the task is the file's stem {task_default!r}")
         if cols.item is None:
             notes.append("no item column: every verdict has item '-'")
-        extras = [c for c in frame.columns if c not in cols.used]
-        if len(extras) > MAX_METADATA_COLUMNS:
-            notes.append(
-                f"{len(extras)} other columns were not kept (at most "
-                f"{MAX_METADATA_COLUMNS} go to comparisons.metadata)"
-            )
-            extras = []
+        extras = _extras(frame, cols, "comparisons", notes)
         if extras:
             exprs["metadata"] = _metadata(frame, extras)
         rows = frame.select(**exprs)
@@ -648,38 +636,11 @@ class PairwiseCsvImporter:
         models = pl.concat(
             [rows.select(model_id="model_a"), rows.select(model_id="model_b")]
         ).unique(maintain_order=True)
-        config: dict[str, Any] = {
-            "columns": {
-                k: v
-                for k, v in {
-                    "model_a": cols.model_a,
-                    "model_b": cols.model_b,
-                    "winner": cols.winner,
-                    "judge": cols.judge,
-                    "item": cols.item,
-                    "task": cols.task,
-                    "judge_kind": cols.kind,
-                    "replicate": cols.replicate,
-                    "position": cols.position,
-                }.items()
-                if v is not None
-            },
-            "metadata_columns": sorted(extras),
-        }
-        if cols.task is None:
-            config["task"] = task_default
         tables: dict[TableName, pa.Table] = {
-            "runs": _run_table(run_id, self.name, path, config),
             "models": _to_table("models", models),
             "comparisons": _to_table("comparisons", rows),
         }
-        return ImportBatch(
-            source=self.name,
-            files=(str(path),),
-            run_id=run_id,
-            tables=tables,
-            notes=tuple(notes),
-        )
+        return _batch(self.name, path, run_id, cols, extras, tables, notes)
 
 
 def _optional_text(column: str | None, default: str) -> pl.Expr:
@@ -763,16 +724,13 @@ def _winners(
 def _check_unique_verdicts(
     rows: pl.DataFrame, keys: list[str], column: str, path: Path, offset: int
 ) -> None:
-    first = rows.select(pl.struct(keys).is_first_distinct().alias("f")).to_series()
-    if first.all():
+    repeat = _first_repeat(rows, keys)
+    if repeat is None:
         return
-    dup = int((~first).arg_true()[0])
-    key = rows.row(dup, named=True)
-    earlier = _first(rows, pl.all_horizontal([pl.col(k) == key[k] for k in keys]))
-    what = ", ".join(f"{k} {key[k]!r}" for k in keys)
+    dup, earlier, what = repeat
     raise FormatError(
         path,
-        f"a second verdict for {what} (the first is on line {(earlier or 0) + offset}); "
+        f"a second verdict for {what} (the first is on line {earlier + offset}); "
         f"the {column!r} column must tell repeated votes apart",
         line=dup + offset,
         field=column,
