@@ -2,7 +2,8 @@
 
 Every result object that is a table implements ``to_rows()`` (column names and rows of
 plain values); the two renderers here turn that into a :class:`rich.table.Table` and into
-an escaped HTML ``<table>``. Cell text is always escaped: it may hold model output.
+an escaped HTML ``<table>``, and :class:`TableView` gives a class with ``to_rows()`` and
+``title`` both displays. Cell text is always escaped: it may hold model output.
 """
 
 from __future__ import annotations
@@ -10,12 +11,32 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["format_cell", "html_table", "rich_table"]
+__all__ = ["TableView", "format_cell", "html_table", "rich_table"]
+
+
+class _Rows(Protocol):
+    @property
+    def title(self) -> str: ...
+
+    def to_rows(self) -> tuple[list[str], list[list[object]]]: ...
+
+
+class TableView:
+    """Terminal (``__rich__``) and notebook (``_repr_html_``) display of a result that
+    implements ``to_rows()`` and ``title``."""
+
+    def __rich__(self: _Rows) -> object:
+        cols, rows = self.to_rows()
+        return rich_table(cols, rows, title=self.title)
+
+    def _repr_html_(self: _Rows) -> str:
+        cols, rows = self.to_rows()
+        return html_table(cols, rows, title=self.title)
 
 
 def format_cell(value: Any, digits: int = 4) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.stats import binomtest
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.ranking._battles import _to_arrow, read_battles
 from assay.analysis.stats._bootstrap import resolve_rng
@@ -109,7 +109,7 @@ def _ci_text(ci: tuple[float, float] | None) -> str | None:
 _Row = TypeVar("_Row", "JudgeAgreementRow", "PositionBiasRow")
 
 
-class _PerJudge(ABC, Generic[_Row]):
+class _PerJudge(TableView, ABC, Generic[_Row]):
     """The read-out shared by the per-judge results: one row per judge in ``rows``; the
     subclass (a frozen dataclass) gives ``to_dict``, ``to_rows`` and ``title``."""
 
@@ -142,14 +142,6 @@ class _PerJudge(ABC, Generic[_Row]):
     @abstractmethod
     def title(self) -> str:
         """The title of the displayed table."""
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 # ----------------------------------------------------------------------------- agreement

@@ -8,7 +8,6 @@ one benchmark recomputes only what changed.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,8 +18,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.stats import kendalltau, rankdata
 
-from assay._display import html_table, rich_table
 from assay._version import __version__
+from assay.analysis.ranking._base import check_confidence, check_number, seed_record
+from assay.analysis.ranking._table import ModelTable, TableResult
 from assay.analysis.stats import ScoresTable
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import DegenerateDataWarning, InputError
@@ -177,10 +177,9 @@ def combine(
     known = np.isfinite(contrib)
     c = np.where(known, contrib, 0.0)
     total = weights @ c.T
-    if method == "borda":
-        used = weights @ known.T
-        return np.where(used > 0, total, np.nan)
     used = weights @ known.T
+    if method == "borda":
+        return np.where(used > 0, total, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(used > 0, total / used, np.nan)
 
@@ -207,7 +206,7 @@ class AggregateEntry:
 
 
 @dataclass(frozen=True)
-class BenchmarkAggregate:
+class BenchmarkAggregate(ModelTable[AggregateEntry]):
     """Models ranked by an aggregate of their benchmark scores.
 
     Attributes
@@ -234,26 +233,12 @@ class BenchmarkAggregate:
     contributions: pd.DataFrame = field(repr=False, compare=False)
     signature: dict[str, Any] = field(default_factory=dict)
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def entry(self, model: str) -> AggregateEntry:
-        """The entry of ``model``."""
-        for e in self.entries:
-            if e.model == model:
-                return e
-        raise InputError(f"unknown model {model!r}; models are {[e.model for e in self.entries]}")
-
     def confidence_interval(self, model: str) -> tuple[float, float]:
         """The interval of ``model``'s aggregate over benchmark resamples."""
         e = self.entry(model)
         if e.ci_low is None or e.ci_high is None:
             raise InputError(f"no interval for {model!r}: aggregated with resamples=0")
         return e.ci_low, e.ci_high
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per model."""
-        return pd.DataFrame([asdict(e) for e in self.entries])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable values."""
@@ -264,10 +249,6 @@ class BenchmarkAggregate:
             "confidence": self.confidence,
             "signature": self.signature,
         }
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""
@@ -287,14 +268,6 @@ class BenchmarkAggregate:
         if rounds:
             text += f", {self.confidence:.0%} intervals over benchmark resamples ({rounds})"
         return text
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _warn_missing(matrix: ScoreMatrix, method: AggregateMethod, where: str) -> None:
@@ -363,7 +336,8 @@ def aggregate_scores(
     """
     where = "aggregate_scores"
     _check_method(method, where)
-    _check_resampling(resamples, confidence, where)
+    check_number(resamples, "resamples", where, low=0, strict=False, integer=True)
+    check_confidence(confidence, where)
     matrix = read_scores(scores, lower_is_better=lower_is_better, where=where)
     _warn_missing(matrix, method, where)
     contrib = contributions(matrix.values, method)
@@ -412,27 +386,12 @@ def aggregate_scores(
             "interval": "percentile, benchmarks resampled" if resamples else None,
             "resamples": int(resamples),
             "confidence": float(confidence),
-            "seed": int(seed) if isinstance(seed, int | np.integer) else None,
+            "seed": seed_record(seed),
             "assay_version": __version__,
             "n_models": len(matrix.models),
             "n_benchmarks": k,
         },
     )
-
-
-def _check_resampling(resamples: Any, confidence: Any, where: str) -> None:
-    if not isinstance(resamples, int | np.integer) or isinstance(resamples, bool) or resamples < 0:
-        raise InputError(
-            f"the 'resamples' parameter of {where} must be an integer >= 0; got {resamples!r}"
-        )
-    if (
-        not isinstance(confidence, float | int)
-        or isinstance(confidence, bool)
-        or not (0 < confidence < 1)
-    ):
-        raise InputError(
-            f"the 'confidence' parameter of {where} must be in (0, 1); got {confidence!r}"
-        )
 
 
 # ----------------------------------------------------------------------------- what-if
@@ -460,7 +419,7 @@ class WhatIfRow:
 
 
 @dataclass(frozen=True)
-class WhatIf:
+class WhatIf(TableResult):
     """How ranks move when a benchmark is dropped or a model's score is zeroed.
 
     Attributes
@@ -493,10 +452,6 @@ class WhatIf:
             "signature": self.signature,
         }
 
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""
         cols = ["scenario", "benchmark", "model", "rank", "after", "shift", "max shift", "tau"]
@@ -518,14 +473,6 @@ class WhatIf:
     @property
     def title(self) -> str:
         return f"what-if: rank moves under {_TITLES[self.method]}"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def what_if(

@@ -18,7 +18,16 @@ import numpy as np
 from assay.analysis.ranking._battles import Battles, describe_components
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
-__all__ = ["RatingEstimator", "check_bootstrap", "warn_if_disconnected"]
+__all__ = [
+    "RatingEstimator",
+    "check_bootstrap",
+    "check_confidence",
+    "check_number",
+    "model_names",
+    "seed_record",
+    "style_names",
+    "warn_if_disconnected",
+]
 
 
 class RatingEstimator:
@@ -73,7 +82,13 @@ def check_number(
 
 
 def check_bootstrap(bootstrap: Any, confidence: Any, where: str) -> None:
+    """Raise unless ``bootstrap`` is an integer >= 0 and ``confidence`` is in (0, 1)."""
     check_number(bootstrap, "bootstrap", where, low=0, strict=False, integer=True)
+    check_confidence(confidence, where)
+
+
+def check_confidence(confidence: Any, where: str) -> None:
+    """Raise unless ``confidence`` is a number in (0, 1)."""
     if (
         not (isinstance(confidence, int | float) and not isinstance(confidence, bool))
         or not 0.0 < confidence < 1.0
@@ -101,6 +116,17 @@ def warn_if_disconnected(battles: Battles, labels: np.ndarray, anchor: str | Non
         DegenerateDataWarning,
         stacklevel=3,
     )
+
+
+def model_names(models: Any, where: str) -> list[str]:
+    """Validate the 'models' parameter: at least two distinct names (as strings)."""
+    names = [str(m) for m in models]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise InputError(
+            f"the 'models' parameter of {where} must hold at least two distinct names; "
+            f"got {list(models)[:20]}"
+        )
+    return names
 
 
 def seed_record(seed: Any) -> int | None:

@@ -25,10 +25,11 @@ from assay.analysis.ranking._likelihood import (
     TIE_MODELS,
     Design,
     TieModel,
-    initial_tau,
     make_design,
     newton,
     outcome_probabilities,
+    refit,
+    starting_point,
     tie_value,
 )
 from assay.analysis.ranking._result import build_ratings, to_rating_scale
@@ -200,8 +201,7 @@ class BradleyTerry(RatingEstimator):
         self._warn_if_unbounded(battles, labels)
 
         cells = battles.cells()
-        groups = tuple(np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1))
-        design = make_design(cells, battles.n_models, ties, groups)
+        design = make_design(cells, battles.n_models, ties, labels)
         n_ties = int(cells.counts[:, 2].sum())
         if ties != "half" and n_ties == 0:
             warnings.warn(
@@ -210,9 +210,7 @@ class BradleyTerry(RatingEstimator):
                 DegenerateDataWarning,
                 stacklevel=2,
             )
-        theta0 = np.zeros((1, design.n_params))
-        if design.n_tie:
-            theta0[0, -1] = initial_tau(ties, cells.counts)
+        theta0 = starting_point(design, cells.counts)[None]
         counts = cells.counts.astype(np.float64)[None]
         point = newton(
             design, counts, theta0, alpha=self.alpha, max_iter=self.max_iter, tol=self.tol
@@ -318,24 +316,19 @@ class BradleyTerry(RatingEstimator):
         n = int(counts.sum())
         flat = counts.ravel().astype(np.float64)
         pvals = flat / flat.sum()
-        thetas = np.empty((rounds, design.n_params))
-        present = np.empty((rounds, design.n_models), dtype=np.bool_)
-        failed = 0
-        step = design.batch
-        for start in range(0, rounds, step):
-            b = min(step, rounds - start)
-            draw = rng.multinomial(n, pvals, size=b).astype(np.float64).reshape(b, -1, 3)
-            res = newton(
-                design,
-                draw,
-                np.repeat(theta_hat[None], b, axis=0),
-                alpha=self.alpha,
-                max_iter=self.max_iter,
-                tol=self.tol,
-            )
-            thetas[start : start + b] = res.theta
-            failed += int((~res.converged).sum())
-            present[start : start + b] = (design.incidence @ draw.sum(2).T).T > 0
+
+        def draw(b: int) -> NDArray[np.float64]:
+            return rng.multinomial(n, pvals, size=b).astype(np.float64).reshape(b, -1, 3)
+
+        thetas, present, failed = refit(
+            design,
+            draw,
+            theta_hat,
+            rounds,
+            alpha=self.alpha,
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
         if failed:
             warnings.warn(
                 f"{failed} of {rounds} bootstrap refits did not converge in "

@@ -31,6 +31,7 @@ component makes the Newton system non-singular without changing that.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
@@ -50,6 +51,8 @@ __all__ = [
     "make_design",
     "newton",
     "outcome_probabilities",
+    "refit",
+    "starting_point",
     "tie_value",
 ]
 
@@ -101,10 +104,10 @@ class Design:
         return max(1, min(by_cells, by_hessian))
 
 
-def make_design(
-    cells: Cells, n_models: int, ties: TieModel, groups: tuple[NDArray[np.intp], ...]
-) -> Design:
-    """The design of ``cells`` among ``n_models`` models in components ``groups``."""
+def make_design(cells: Cells, n_models: int, ties: TieModel, labels: NDArray[np.intp]) -> Design:
+    """The design of ``cells`` among ``n_models`` models whose connected components of the
+    comparison graph are numbered by ``labels``."""
+    groups = tuple(np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1))
     p = len(cells)
     m = n_models
     cols = np.arange(p)
@@ -133,6 +136,15 @@ def initial_tau(ties: TieModel, counts: NDArray[np.int64]) -> float:
     if ties == "rao-kupper":
         return float(np.log((1 + f) / (1 - f)))
     return float(np.log(2 * f / (1 - f)))
+
+
+def starting_point(design: Design, counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The start of a fit, shape ``(params,)``: equal strengths, no style effect, and the
+    tie parameter from the tie share of ``counts`` (:func:`initial_tau`)."""
+    theta0 = np.zeros(design.n_params)
+    if design.n_tie:
+        theta0[-1] = initial_tau(design.ties, counts)
+    return theta0
 
 
 def tie_value(ties: TieModel, tau: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -386,3 +398,55 @@ def newton(
         converged[active[done]] = True
         active = active[~done]
     return NewtonResult(theta, n_iter, converged)
+
+
+def refit(
+    design: Design,
+    draw: Callable[[int], NDArray[np.float64]],
+    start: NDArray[np.float64],
+    rounds: int,
+    *,
+    alpha: float,
+    max_iter: int,
+    tol: float,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], int]:
+    """Fit ``rounds`` resampled count tables in Newton batches of ``design.batch``.
+
+    Parameters
+    ----------
+    design
+        The cells' structure.
+    draw
+        ``draw(b)`` returns the next ``b`` resampled count tables, shape ``(b, cells, 3)``.
+    start
+        Start of every refit, shape ``(params,)``.
+    rounds
+        Number of tables.
+    alpha, max_iter, tol
+        As :func:`newton`.
+
+    Returns
+    -------
+    thetas, present, failed
+        The fitted parameters ``(rounds, params)``; whether each model played in each
+        table ``(rounds, models)``; how many refits did not converge.
+    """
+    thetas = np.empty((rounds, design.n_params))
+    present = np.empty((rounds, design.n_models), dtype=np.bool_)
+    failed = 0
+    step = design.batch
+    for first in range(0, rounds, step):
+        b = min(step, rounds - first)
+        counts = draw(b)
+        res = newton(
+            design,
+            counts,
+            np.repeat(start[None], b, axis=0),
+            alpha=alpha,
+            max_iter=max_iter,
+            tol=tol,
+        )
+        thetas[first : first + b] = res.theta
+        failed += int((~res.converged).sum())
+        present[first : first + b] = (design.incidence @ counts.sum(2).T).T > 0
+    return thetas, present, failed

@@ -8,7 +8,6 @@ between close competitors, where a verdict is most informative about the order.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Sequence
@@ -18,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assay._display import html_table, rich_table
 from assay._version import __version__
-from assay.analysis.ranking._base import check_number
+from assay.analysis.ranking._base import check_number, model_names, seed_record
 from assay.analysis.ranking._battles import read_battles
 from assay.analysis.ranking._elo import EloRating
+from assay.analysis.ranking._table import TableResult
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import DegenerateDataWarning, InputError
 
@@ -42,7 +41,7 @@ class ProposedPair:
 
 
 @dataclass(frozen=True)
-class PairProposal:
+class PairProposal(TableResult):
     """The next pairs to judge and the ratings they were chosen from.
 
     Attributes
@@ -82,10 +81,6 @@ class PairProposal:
             "signature": self.signature,
         }
 
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""
         cols = ["model_a", "model_b", "rating a", "rating b", "P(a wins)"]
@@ -97,14 +92,6 @@ class PairProposal:
     @property
     def title(self) -> str:
         return f"next {len(self.pairs)} pairs to judge (Swiss pairing on Elo)"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def propose_pairs(
@@ -159,12 +146,7 @@ def propose_pairs(
     Elo, A. E. (1978). *The Rating of Chessplayers, Past and Present*. Arco.
     """
     where = "propose_pairs"
-    names = [str(m) for m in models]
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise InputError(
-            f"the 'models' parameter of {where} must hold at least two distinct names; "
-            f"got {list(models)[:20]}"
-        )
+    names = model_names(models, where)
     check_number(n, "n", where, low=0, integer=True)
     check_number(k, "k", where, low=0)
     check_number(base, "base", where, low=-math.inf)
@@ -236,7 +218,7 @@ def propose_pairs(
             "base": float(base),
             "scale": float(scale),
             "allow_repeats": allow_repeats,
-            "seed": int(seed) if isinstance(seed, int | np.integer) else None,
+            "seed": seed_record(seed),
             "assay_version": __version__,
             "n_models": len(names),
             "n_verdicts": n_verdicts,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
@@ -17,6 +16,7 @@ from scipy.stats import rankdata
 
 from assay._display import format_cell, html_table, rich_table
 from assay.analysis.ranking._likelihood import TieModel, outcome_probabilities
+from assay.analysis.ranking._table import TableResult
 from assay.errors import InputError
 
 __all__ = [
@@ -223,7 +223,7 @@ def build_ratings(
 
 
 @dataclass(frozen=True)
-class Ratings:
+class Ratings(TableResult):
     """Ratings of models from pairwise verdicts, with bootstrap intervals and ranks.
 
     Attributes
@@ -359,10 +359,6 @@ class Ratings:
             "style": [asdict(c) for c in self.style],
             "signature": self.signature,
         }
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""

@@ -11,7 +11,6 @@ All Monte Carlo runs advance together, one round at a time, as ``(runs, models)`
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,9 +21,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
-from assay._display import html_table, rich_table
 from assay._version import __version__
-from assay.analysis.ranking._aggregate import ScoreMatrix, _check_resampling, read_scores
+from assay.analysis.ranking._aggregate import ScoreMatrix, read_scores
+from assay.analysis.ranking._base import check_confidence, check_number, seed_record
+from assay.analysis.ranking._table import ModelTable, TableResult
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import DegenerateDataWarning, InputError
 
@@ -62,7 +62,7 @@ class SwissEntry:
 
 
 @dataclass(frozen=True)
-class SwissResult:
+class SwissResult(ModelTable[SwissEntry]):
     """Expected win scores of a Monte Carlo Swiss tournament over benchmarks.
 
     Attributes
@@ -86,24 +86,10 @@ class SwissResult:
     confidence: float
     signature: dict[str, Any] = field(default_factory=dict)
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def entry(self, model: str) -> SwissEntry:
-        """The entry of ``model``."""
-        for e in self.entries:
-            if e.model == model:
-                return e
-        raise InputError(f"unknown model {model!r}; models are {[e.model for e in self.entries]}")
-
     def confidence_interval(self, model: str) -> tuple[float, float]:
         """Monte Carlo interval of ``model``'s expected win score."""
         e = self.entry(model)
         return e.ci_low, e.ci_high
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per model."""
-        return pd.DataFrame([asdict(e) for e in self.entries])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable values."""
@@ -114,10 +100,6 @@ class SwissResult:
             "confidence": self.confidence,
             "signature": self.signature,
         }
-
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows for display."""
@@ -146,14 +128,6 @@ class SwissResult:
             f"runs, odd groups {sig.get('odd_policy')}, ties {sig.get('tie_policy')}"
         )
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
-
 
 def _schedule(eliminate: Any, k: int, where: str) -> tuple[int, ...]:
     if isinstance(eliminate, int | np.integer) and not isinstance(eliminate, bool):
@@ -178,8 +152,7 @@ def _schedule(eliminate: Any, k: int, where: str) -> tuple[int, ...]:
 
 
 def _check_options(runs: Any, tie_policy: Any, odd_policy: Any, where: str) -> None:
-    if not isinstance(runs, int | np.integer) or isinstance(runs, bool) or runs < 1:
-        raise InputError(f"the 'runs' parameter of {where} must be an integer >= 1; got {runs!r}")
+    check_number(runs, "runs", where, low=1, strict=False, integer=True)
     if tie_policy not in get_args(TiePolicy):
         raise InputError(
             f"the 'tie_policy' parameter of {where} must be 'coin', 'half' or 'none'; "
@@ -376,7 +349,7 @@ def swiss_tournament(
     """
     where = "swiss_tournament"
     _check_options(runs, tie_policy, odd_policy, where)
-    _check_resampling(0, confidence, where)
+    check_confidence(confidence, where)
     matrix = _matrix(scores, rounds, lower_is_better, where)
     schedule = _schedule(eliminate, len(matrix.benchmarks), where)
     if len(matrix.benchmarks) < np.log2(len(matrix.models)):
@@ -414,14 +387,14 @@ def _signature(
         "tie_policy": tie_policy,
         "odd_policy": odd_policy,
         "lower_is_better": list(matrix.lower_is_better),
-        "seed": int(seed) if isinstance(seed, int | np.integer) else None,
+        "seed": seed_record(seed),
         "assay_version": __version__,
         "n_models": len(matrix.models),
     }
 
 
 @dataclass(frozen=True)
-class FailureSensitivity:
+class FailureSensitivity(TableResult):
     """Expected win scores and ranks as the elimination intensity grows.
 
     Attributes
@@ -474,10 +447,6 @@ class FailureSensitivity:
             "signature": self.signature,
         }
 
-    def to_json(self) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
-
     def to_rows(self) -> tuple[list[str], list[list[object]]]:
         """Column names and rows (one per model) for display."""
         shift = self.rank_shift()
@@ -493,14 +462,6 @@ class FailureSensitivity:
     @property
     def title(self) -> str:
         return "failure sensitivity: expected win score (rank) by elimination per round"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def failure_sensitivity(
@@ -579,7 +540,7 @@ def failure_sensitivity(
     sig = dict(results[0].signature)
     sig.pop("eliminate")
     sig["levels"] = [int(t) for t in levels]
-    sig["seed"] = int(seed) if isinstance(seed, int | np.integer) else None
+    sig["seed"] = seed_record(seed)
     return FailureSensitivity(
         levels=tuple(int(t) for t in levels),
         expected=expected,

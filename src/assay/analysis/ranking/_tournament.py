@@ -19,9 +19,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from assay._version import __version__
+from assay.analysis.ranking._base import model_names, seed_record
 from assay.analysis.ranking._battles import WINNERS, Battles, _to_arrow, read_battles
 from assay.analysis.ranking._bt import BradleyTerry
-from assay.analysis.ranking._likelihood import TieModel, initial_tau, make_design, newton
+from assay.analysis.ranking._likelihood import TieModel, make_design, refit, starting_point
 from assay.analysis.ranking._result import Ratings, build_ratings, to_rating_scale
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import ConvergenceWarning, InputError
@@ -255,12 +256,7 @@ def varco_arena(
     *Biometrika* 39, 324-345.
     """
     where = "varco_arena"
-    names = [str(m) for m in models]
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise InputError(
-            f"the 'models' parameter of {where} must hold at least two distinct names; "
-            f"got {list(models)[:20]}"
-        )
+    names = model_names(models, where)
     prompts = [str(i) for i in items]
     if not prompts or len(set(prompts)) != len(prompts):
         raise InputError(
@@ -300,7 +296,7 @@ def varco_arena(
             "bootstrap": int(bootstrap),
             "interval": "percentile, items resampled" if bootstrap else None,
             "confidence": float(confidence),
-            "seed": int(seed) if isinstance(seed, int | np.integer) else None,
+            "seed": seed_record(seed),
             "assay_version": __version__,
             "n_items": len(prompts),
             "n_matches": len(matches),
@@ -330,38 +326,32 @@ def _item_bootstrap(
     per_item = np.zeros((n_items, len(cells) * 3))
     np.add.at(per_item, (item_of, cell_of * 3 + outcome), 1.0)
     labels = battles.components()
-    groups = tuple(np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1))
     ties: TieModel = estimator.ties
-    design = make_design(cells, m, ties, groups)
-    theta0 = np.zeros(design.n_params)
-    if design.n_tie:
-        theta0[-1] = initial_tau(ties, cells.counts)
-    draws = np.empty((rounds, m))
-    failed = 0
-    step = design.batch
-    for start in range(0, rounds, step):
-        b = min(step, rounds - start)
+    design = make_design(cells, m, ties, labels)
+
+    def draw(b: int) -> NDArray[np.float64]:
         w = rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=b).astype(float)
-        counts = (w @ per_item).reshape(b, len(cells), 3)
-        res = newton(
-            design,
-            counts,
-            np.repeat(theta0[None], b, axis=0),
-            alpha=float(estimator.alpha),
-            max_iter=int(estimator.max_iter),
-            tol=float(estimator.tol),
-        )
-        failed += int((~res.converged).sum())
-        present = (design.incidence @ counts.sum(2).T).T > 0
-        anchor = battles.index(estimator.anchor, where="varco_arena") if estimator.anchor else None
-        draws[start : start + b] = to_rating_scale(
-            res.theta[:, :m],
-            labels,
-            scale=float(estimator.scale),
-            base=float(estimator.base),
-            anchor=anchor,
-            present=present,
-        )
+        counts: NDArray[np.float64] = (w @ per_item).reshape(b, len(cells), 3)
+        return counts
+
+    thetas, present, failed = refit(
+        design,
+        draw,
+        starting_point(design, cells.counts),
+        rounds,
+        alpha=float(estimator.alpha),
+        max_iter=int(estimator.max_iter),
+        tol=float(estimator.tol),
+    )
+    anchor = battles.index(estimator.anchor, where="varco_arena") if estimator.anchor else None
+    draws = to_rating_scale(
+        thetas[:, :m],
+        labels,
+        scale=float(estimator.scale),
+        base=float(estimator.base),
+        anchor=anchor,
+        present=present,
+    )
     if failed:
         warnings.warn(
             f"{failed} of {rounds} bootstrap refits did not converge; the intervals may be "
