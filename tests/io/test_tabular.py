@@ -150,6 +150,26 @@ def test_long_table_reads_gzip_and_parquet(tmp_path: Path) -> None:
     assert scores.schema.field("sample_index").type == pa.int32()
 
 
+@pytest.mark.parametrize("damage", ["crc", "deflate"])
+def test_a_broken_gzip_file_is_named_as_such(tmp_path: Path, damage: str) -> None:
+    from assay.io import import_paths
+
+    data = gzip.compress(b"model,task,item_id,score\n" + b"m,t,1,0.25\n" * 200)
+    data = {
+        "crc": data[:-8] + bytes(8),  # the stream decodes, its checksum does not match
+        "deflate": data[:12] + b"\xff" * 12 + data[24:],  # zlib.error, not an OSError
+    }[damage]
+    for name in ("t.csv.gz", "t.json.gz"):
+        (tmp_path / name).write_bytes(data)
+        with Store(tmp_path / "s.duckdb") as store:
+            report = import_paths(store, [tmp_path / name])
+            assert store.count("scores") == 0
+        assert not report.ok
+        assert "not a valid gzip file" in report.outcomes[0].error
+        with pytest.raises(FormatError, match="not a valid gzip file"):
+            LongTableImporter().read((tmp_path / name,))
+
+
 def test_long_table_keeps_quoted_newlines(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "q.csv", 'model,task,item,score,comment\nm,t,1,1,"two\nlines"\nm,t,2,0,ok\n'

@@ -13,8 +13,8 @@ from typing import Literal, get_args
 import pyarrow as pa
 
 from assay._display import html_table, rich_table
-from assay.errors import AssayError, InputError
-from assay.io._base import ImportBatch, Importer
+from assay.errors import AssayError, FormatError, InputError
+from assay.io._base import ImportBatch, Importer, read_bytes
 from assay.io.parquet_dataset import is_dataset_dir
 from assay.schema import to_json
 from assay.store import Store, WriteSummary
@@ -230,9 +230,7 @@ def import_paths(
             files=(str(path),),
             importer="-",
             status="failed",
-            error=f"{path}: not a format assay recognises "
-            f"(lm-eval, inspect, helm, long-table CSV/Parquet, pairwise CSV, "
-            f"assay Parquet dataset)",
+            error=_unknown_reason(path),
         )
         outcomes.append(outcome)
         if on_progress:
@@ -320,3 +318,17 @@ def _already_stored(store: Store, batch: ImportBatch) -> bool:
         ids,
     ).to_pylist()
     return len(stored) == len(ids) and all(wanted[r["run_id"]] == r["h"] for r in stored)
+
+
+def _unknown_reason(path: Path) -> str:
+    """Why no importer claims ``path``: an unreadable file or a broken gzip stream says
+    so; otherwise the formats assay knows."""
+    if path.is_file():
+        try:
+            read_bytes(path)
+        except FormatError as exc:
+            return str(exc)
+    return (
+        f"{path}: not a format assay recognises (lm-eval, inspect, helm, long-table "
+        "CSV/Parquet, pairwise CSV, assay Parquet dataset)"
+    )

@@ -48,6 +48,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -106,7 +107,7 @@ def _peek_header(path: Path) -> list[str] | None:
         opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
             first = fh.readline(_HEADER_PEEK)
-    except (OSError, EOFError, UnicodeDecodeError, pa.ArrowException):
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, pa.ArrowException):
         return None
     return _parse_header(first)
 
@@ -341,6 +342,8 @@ def _load(
     path = files[0]
     header = _peek_header(path)
     if not header:
+        if path.name.lower().endswith(".gz"):
+            read_bytes(path)  # a broken gzip stream is named as such
         raise FormatError(path, "no header row; expected column names on the first line")
     cols = columns(path, header)
     table, offset = _read(path, sorted(cols.used))
