@@ -148,6 +148,32 @@ def test_varco_arena_recovers_true_ratings() -> None:
     assert res.ratings.signature["interval"].startswith("percentile, items")
 
 
+@pytest.mark.parametrize("ties", ["davidson", "rao-kupper"])
+def test_varco_arena_tie_model_gets_its_interval(ties: str) -> None:
+    # a judge that calls a quarter of the matches a tie: the tie parameter is estimated
+    # and the item bootstrap gives it an interval, as Bradley-Terry's own bootstrap does
+    elo = {f"m{i}": 1000.0 + 40 * i for i in range(6)}
+    rng = np.random.default_rng(3)
+    decide = _bt_judge(elo, rng)
+
+    def judge(item: str, a: str, b: str) -> str:
+        return "tie" if rng.random() < 0.25 else decide(item, a, b)
+
+    res = varco_arena(
+        list(elo),
+        [f"q{i}" for i in range(200)],
+        judge,
+        ties=ties,
+        bootstrap=100,
+        seed=0,  # type: ignore[arg-type]
+    )
+    interval = res.ratings.tie_interval
+    assert interval is not None
+    assert res.ratings.tie_parameter is not None
+    assert interval.low <= res.ratings.tie_parameter <= interval.high
+    assert interval.low < interval.high
+
+
 def test_varco_arena_noisy_judge_orders_models() -> None:
     # methods note section 6: a judge that is a coin flip 20% of the time
     elo = {f"m{i:02d}": 1000.0 + 25 * i for i in range(20)}

@@ -22,7 +22,13 @@ from assay._version import __version__
 from assay.analysis.ranking._base import model_names, seed_record
 from assay.analysis.ranking._battles import WINNERS, Battles, _to_arrow, read_battles
 from assay.analysis.ranking._bt import BradleyTerry
-from assay.analysis.ranking._likelihood import TieModel, make_design, refit, starting_point
+from assay.analysis.ranking._likelihood import (
+    TieModel,
+    make_design,
+    refit,
+    starting_point,
+    tie_value,
+)
 from assay.analysis.ranking._result import Ratings, build_ratings, to_rating_scale
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.errors import ConvergenceWarning, InputError
@@ -380,5 +386,6 @@ def _item_bootstrap(
         base=float(estimator.base),
         confidence=float(confidence),
         tie_parameter=point.tie_parameter,
+        tie_draws=tie_value(ties, thetas[:, -1]) if design.n_tie else None,
         signature=signature,
     )
