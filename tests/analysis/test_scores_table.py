@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -93,6 +94,29 @@ def test_samples_are_averaged_per_item(store: Store) -> None:
     one, five = table.cell("m", "one"), table.cell("m", "five")
     assert five.n_items == 100
     assert (five.ci_high - five.ci_low) == pytest.approx(one.ci_high - one.ci_low, abs=0.03)
+
+
+def test_an_ungradable_sample_leaves_the_item_to_its_other_samples(store: Store) -> None:
+    # item 0: samples 1 and NaN (one sample could not be graded); item 1: only NaN;
+    # items 2-9: 0. The table and the item reader of compare/rank_models agree on it.
+    from assay.analysis.stats._items import read_item_scores
+
+    rows = [
+        Score("r", "m", "t", "0", "acc", 1.0),
+        Score("r", "m", "t", "0", "acc", math.nan, sample_index=1),
+    ]
+    rows += [Score("r", "m", "t", "1", "acc", math.nan)]
+    rows += [Score("r", "m", "t", str(i), "acc", 0.0) for i in range(2, 10)]
+    _write(store, rows)
+    cell = scores_table(store).cell("m", "t")
+    assert cell.n_items == 9
+    assert cell.n_missing == 1
+    assert cell.mean == pytest.approx(1 / 9)
+    items = read_item_scores(
+        store, models=None, tasks=None, metric=None, runs="latest", cluster=None, func="t"
+    )
+    assert items["value"].notna().sum() == cell.n_items
+    assert items["value"].mean() == pytest.approx(cell.mean)
 
 
 def test_latest_run_wins_and_missing_items_are_counted(store: Store) -> None:

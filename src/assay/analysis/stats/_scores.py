@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +18,12 @@ import pyarrow as pa
 from assay._display import html_table, rich_table
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import CellLevels, bootstrap_means, resolve_rng
-from assay.analysis.stats._inputs import check_choice
+from assay.analysis.stats._inputs import (
+    check_choice,
+    check_confidence,
+    check_resamples,
+    seed_of,
+)
 from assay.errors import InputError
 from assay.store import Store
 
@@ -311,18 +316,9 @@ def scores_table(
     Efron, B. & Tibshirani, R. (1993). *An Introduction to the Bootstrap*, ch. 13.
     Miller, E. (2024). Adding error bars to evals. arXiv:2411.00640 (clustered intervals).
     """
-    if runs not in get_args(RunPolicy):
-        raise InputError(
-            f"the 'runs' parameter of scores_table must be 'latest' or 'all'; got {runs!r}"
-        )
-    if not 0.0 < confidence < 1.0:
-        raise InputError(
-            f"the 'confidence' parameter of scores_table must be in (0, 1); got {confidence!r}"
-        )
-    if resamples < 1:
-        raise InputError(
-            f"the 'resamples' parameter of scores_table must be >= 1; got {resamples!r}"
-        )
+    check_choice(runs, RunPolicy, "runs", "scores_table")
+    check_confidence(confidence, "scores_table")
+    check_resamples(resamples, "scores_table")
     rng = resolve_rng(seed)
     sel = score_selection(
         store, models=models, tasks=tasks, metric=metric, runs=runs, func="scores_table"
@@ -332,7 +328,10 @@ def scores_table(
     head, params = sel
     sql = f"""{head},
     per_item AS (
-        SELECT model_id, task, metric, item_id, avg(value) AS v
+        -- an item's samples averaged, NaN (ungradable) samples left out as the item
+        -- readers of compare and rank_models do: missing only when all samples are
+        SELECT model_id, task, metric, item_id,
+               avg(CASE WHEN isnan(value) THEN NULL ELSE value END) AS v
         FROM picked GROUP BY ALL
     ),
     levels AS (
@@ -401,7 +400,7 @@ def _signature(
         "method": "percentile bootstrap, items resampled (samples averaged per item)",
         "confidence": confidence,
         "resamples": resamples,
-        "seed": seed if isinstance(seed, int) else None,
+        "seed": seed_of(seed),
         "runs": runs,
         "metric": metric if metric is not None else "primary per task",
         "runs_hash": hashlib.sha256("\n".join(run_ids).encode()).hexdigest()[:16],
