@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.errors import InputError
 from assay.harness.models._base import (
     AsyncModelAdapter,
@@ -49,7 +49,7 @@ class ConformanceRow:
 
 
 @dataclass(frozen=True)
-class ConformanceReport:
+class ConformanceReport(TableView):
     """The outcome of :func:`check_model`."""
 
     model: str
@@ -81,14 +81,6 @@ class ConformanceReport:
             f"{self.max_diff:.2e}, tolerance {self.tolerance:.0e}, argmax agreement "
             f"{self.argmax_agreement:.0%})"
         )
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _scores(model: ModelAdapter | AsyncModelAdapter, request: LoglikelihoodRequest) -> ChoiceScores:

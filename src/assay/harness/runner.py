@@ -32,7 +32,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.errors import InputError
 from assay.harness._evaluate import Unit
@@ -47,7 +47,7 @@ __all__ = ["RunOutcome", "item_rows", "run_id_for", "run_task"]
 
 
 @dataclass(frozen=True)
-class RunOutcome:
+class RunOutcome(TableView):
     """What one call of :func:`run_task` did."""
 
     run_id: str
@@ -77,13 +77,9 @@ class RunOutcome:
             ]
         ]
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title="run")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title="run")
+    @property
+    def title(self) -> str:
+        return "run"
 
 
 def run_id_for(

@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 import pyarrow as pa
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.errors import AssayError, FormatError, InputError
 from assay.io._base import ImportBatch, Importer, read_bytes
 from assay.io.parquet_dataset import is_dataset_dir
@@ -67,7 +67,7 @@ class ImportOutcome:
 
 
 @dataclass(frozen=True)
-class ImportReport:
+class ImportReport(TableView):
     """The outcome of :func:`import_paths`, one entry per group of files."""
 
     outcomes: tuple[ImportOutcome, ...]
@@ -100,13 +100,9 @@ class ImportReport:
             rows.append([o.status, o.importer, o.run_id or "-", n_rows or "-", what])
         return cols, rows
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title="import")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title="import")
+    @property
+    def title(self) -> str:
+        return "import"
 
 
 def _short_files(files: Sequence[str]) -> str:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.errors import InputError
 from assay.metrics._core import (
     MeanMetric,
@@ -345,7 +345,7 @@ class HighRiskAUPRC(AUPRC):
 
 
 @dataclass(frozen=True)
-class ReliabilityDiagram:
+class ReliabilityDiagram(TableView):
     """Per-bin data of a reliability diagram (empty bins included, with NaN means).
 
     Attributes
@@ -395,13 +395,9 @@ class ReliabilityDiagram:
         ]  # fmt: skip
         return ["from", "to", "n", "confidence", "accuracy"], rows
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=f"reliability ({self.binning}), ECE {self.ece:.4f}")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=f"reliability ({self.binning}), ECE {self.ece:.4f}")
+    @property
+    def title(self) -> str:
+        return f"reliability ({self.binning}), ECE {self.ece:.4f}"
 
 
 def _bin_edges(conf: NDArray[np.float64], n_bins: int, binning: str) -> NDArray[np.float64]:

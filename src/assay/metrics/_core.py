@@ -72,7 +72,7 @@ from typing import Any, ClassVar, Literal, NamedTuple, Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.errors import DegenerateDataWarning, InputError, PrerequisiteError
 
@@ -385,7 +385,7 @@ class DefinedMeanMetric(Metric):
 
 
 @dataclass(frozen=True)
-class MetricResult:
+class MetricResult(TableView):
     """The value of a metric on a set of items, with what is needed to reproduce it.
 
     Attributes
@@ -486,13 +486,9 @@ class MetricResult:
         ]
         return ["metric", "value", "n", "omitted", "options"], rows
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=f"assay {self.signature['version']}")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=f"assay {self.signature['version']}")
+    @property
+    def title(self) -> str:
+        return f"assay {self.signature['version']}"
 
 
 # --------------------------------------------------------------------------- registry

@@ -45,7 +45,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.errors import InputError
 from assay.metrics._alpha import (
@@ -317,7 +317,7 @@ def _binary_outcomes(owner: str, predictions: Sequence[Any], what: str) -> Float
 
 
 @dataclass(frozen=True)
-class SafetyGrade:
+class SafetyGrade(TableView):
     """AILuminate five-tier grade of a system from its unsafe-response rate.
 
     Attributes: ``grade`` (Poor, Fair, Good, Very Good, Excellent), ``statistic`` (the
@@ -350,7 +350,7 @@ class SafetyGrade:
             "signature": dict(self.signature),
         }
 
-    def _rows(self) -> tuple[list[str], list[list[Any]]]:
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
         ci = self.confidence_interval()
         return (
             ["grade", "unsafe rate", "reference", "ratio", "95% CI", "n"],
@@ -366,11 +366,9 @@ class SafetyGrade:
             ],
         )
 
-    def __rich__(self) -> object:
-        return rich_table(*self._rows(), title="AILuminate grade")
-
-    def _repr_html_(self) -> str:
-        return html_table(*self._rows(), title="AILuminate grade")
+    @property
+    def title(self) -> str:
+        return "AILuminate grade"
 
 
 def safety_grade(unsafe: int, n: int, reference_rate: float) -> SafetyGrade:
@@ -449,7 +447,7 @@ class AILuminateGrade(Metric):
 
 
 @dataclass(frozen=True)
-class SuccessRateTest:
+class SuccessRateTest(TableView):
     """One-sided exact binomial tests of a success rate against fixed baselines.
 
     ``statistic`` is the success rate, ``pvalue`` the p-values (one per baseline,
@@ -484,7 +482,7 @@ class SuccessRateTest:
             "signature": dict(self.signature),
         }
 
-    def _rows(self) -> tuple[list[str], list[list[Any]]]:
+    def to_rows(self) -> tuple[list[str], list[list[Any]]]:
         return (
             ["baseline", "rate", "p-value", f"p < {self.alpha}"],
             [
@@ -493,11 +491,9 @@ class SuccessRateTest:
             ],
         )
 
-    def __rich__(self) -> object:
-        return rich_table(*self._rows(), title=f"success rate {self.successes}/{self.n}")
-
-    def _repr_html_(self) -> str:
-        return html_table(*self._rows(), title=f"success rate {self.successes}/{self.n}")
+    @property
+    def title(self) -> str:
+        return f"success rate {self.successes}/{self.n}"
 
 
 def success_rate_test(
