@@ -8,6 +8,7 @@ no process of the sandbox left behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -430,6 +431,22 @@ def _system_python() -> str | None:
     return None
 
 
+def _traversable_for_others(paths: list[str], stack: contextlib.ExitStack) -> None:
+    """Add search permission for others to the directories above ``paths`` that lie inside
+    the temporary directory and lack it; ``stack`` restores their modes."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    seen: set[Path] = set()
+    for path in paths:
+        for parent in Path(path).resolve().parents:
+            if parent in seen or tmp not in parent.parents:
+                continue
+            seen.add(parent)
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                parent.chmod(mode | 0o001)
+                stack.callback(parent.chmod, mode)
+
+
 def test_an_unprivileged_evaluator_gets_user_namespaces(tmp_path: Path) -> None:
     """Run the evaluator itself as an ordinary user (nobody) and check the containment."""
     if not ROOT:
@@ -465,18 +482,22 @@ def test_an_unprivileged_evaluator_gets_user_namespaces(tmp_path: Path) -> None:
         parent.chmod(parent.stat().st_mode | 0o111)
     (tmp_path / "evaluator.py").write_text(script)
     (tmp_path / "evaluator.py").chmod(0o644)
-    done = subprocess.run(
-        [python, str(tmp_path / "evaluator.py")],
-        user=65534,
-        group=65534,
-        extra_groups=[],
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    with contextlib.ExitStack() as stack:
+        # a checkout in a private temporary directory (as CI's fresh clone is): let the
+        # ordinary user traverse to assay's source and the virtualenv for this test only
+        _traversable_for_others([src, *site_packages], stack)
+        done = subprocess.run(
+            [python, str(tmp_path / "evaluator.py")],
+            user=65534,
+            group=65534,
+            extra_groups=[],
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     if done.returncode != 0 and "ModuleNotFoundError" in done.stderr:
         pytest.skip(f"the ordinary user cannot import assay's dependencies: {done.stderr[-200:]}")
     assert done.returncode == 0, done.stderr
