@@ -91,6 +91,12 @@ def read_scores(scores: Any, *, lower_is_better: Sequence[str] = (), where: str)
     elif isinstance(scores, pd.DataFrame):
         frame = scores
     elif isinstance(scores, Mapping):
+        flat = [m for m, v in scores.items() if not isinstance(v, Mapping)]
+        if flat:
+            raise InputError(
+                f"the 'scores' parameter of {where}: a mapping must be {{model: {{benchmark: "
+                f"score}}}}; the value of {flat[0]!r} is {scores[flat[0]]!r}, not a mapping"
+            )
         frame = pd.DataFrame.from_dict({str(m): dict(v) for m, v in scores.items()}, orient="index")
     else:
         raise InputError(
@@ -338,6 +344,7 @@ def aggregate_scores(
     _check_method(method, where)
     check_number(resamples, "resamples", where, low=0, strict=False, integer=True)
     check_confidence(confidence, where)
+    rng = resolve_rng(seed, where)
     matrix = read_scores(scores, lower_is_better=lower_is_better, where=where)
     _warn_missing(matrix, method, where)
     contrib = contributions(matrix.values, method)
@@ -346,7 +353,6 @@ def aggregate_scores(
     rank = _ranks(value)
     ci = rank_ci = None
     if resamples:
-        rng = resolve_rng(seed)
         w = rng.multinomial(k, np.full(k, 1.0 / k), size=resamples).astype(float)
         draws = combine(contrib, method, w)
         q = [(1 - confidence) / 2, (1 + confidence) / 2]

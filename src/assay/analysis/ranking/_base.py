@@ -8,14 +8,14 @@ attributes ending in ``_`` and returns ``self``; using a learned attribute's met
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
 import numpy as np
 
 from assay.analysis.ranking._battles import Battles, describe_components
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = [
@@ -66,36 +66,10 @@ class RatingEstimator:
             )
 
 
-def check_number(
-    value: Any, name: str, where: str, *, low: float, strict: bool = True, integer: bool = False
-) -> None:
-    """Raise unless ``value`` is a finite number above ``low`` (or >= when not strict)."""
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    ok = isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if strict else value >= low)
-    if not ok:
-        what = "an integer" if integer else "a finite number"
-        rel = ">" if strict else ">="
-        raise InputError(
-            f"the {name!r} parameter of {where} must be {what} {rel} {low:g}; got {value!r}"
-        )
-
-
 def check_bootstrap(bootstrap: Any, confidence: Any, where: str) -> None:
     """Raise unless ``bootstrap`` is an integer >= 0 and ``confidence`` is in (0, 1)."""
     check_number(bootstrap, "bootstrap", where, low=0, strict=False, integer=True)
     check_confidence(confidence, where)
-
-
-def check_confidence(confidence: Any, where: str) -> None:
-    """Raise unless ``confidence`` is a number in (0, 1)."""
-    if (
-        not (isinstance(confidence, int | float) and not isinstance(confidence, bool))
-        or not 0.0 < confidence < 1.0
-    ):
-        raise InputError(
-            f"the 'confidence' parameter of {where} must be in (0, 1); got {confidence!r}"
-        )
 
 
 def warn_if_disconnected(battles: Battles, labels: np.ndarray, anchor: str | None) -> None:
@@ -120,11 +94,16 @@ def warn_if_disconnected(battles: Battles, labels: np.ndarray, anchor: str | Non
 
 def model_names(models: Any, where: str) -> list[str]:
     """Validate the 'models' parameter: at least two distinct names (as strings)."""
+    if isinstance(models, str | bytes) or not isinstance(models, Iterable):
+        raise InputError(
+            f"the 'models' parameter of {where} must be a list of at least two model names; "
+            f"got {models!r}"
+        )
     names = [str(m) for m in models]
     if len(names) < 2 or len(set(names)) != len(names):
         raise InputError(
             f"the 'models' parameter of {where} must hold at least two distinct names; "
-            f"got {list(models)[:20]}"
+            f"got {names[:20]}"
         )
     return names
 

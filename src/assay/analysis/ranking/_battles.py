@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -65,17 +65,35 @@ def _to_arrow(data: Any, where: str) -> pa.Table:
     if isinstance(data, pd.DataFrame):
         return pa.Table.from_pandas(data, preserve_index=False)
     if isinstance(data, Mapping):
-        return pa.table({str(k): v for k, v in data.items()})
+        scalar = [str(k) for k, v in data.items() if isinstance(v, str | bytes)]
+        if scalar:
+            raise InputError(
+                f"the 'data' parameter of {where}: a mapping of columns needs a list of values "
+                f"per column; column {scalar[0]!r} is one text value"
+            )
+        return _arrow_from(lambda: pa.table({str(k): v for k, v in data.items()}), where)
     if isinstance(data, Iterable) and not isinstance(data, str | bytes):
         rows = list(data)
         if rows and all(isinstance(r, Comparison) for r in rows):
             return records_to_table("comparisons", rows)
         if all(isinstance(r, Mapping) for r in rows):
-            return pa.Table.from_pylist([dict(r) for r in rows])
+            return _arrow_from(lambda: pa.Table.from_pylist([dict(r) for r in rows]), where)
     raise InputError(
         f"the 'data' parameter of {where} must be a pandas, polars or Arrow frame, a mapping "
         f"of columns, or a sequence of Comparison records or dicts; got {type(data).__name__}"
     )
+
+
+def _arrow_from(build: Callable[[], pa.Table], where: str) -> pa.Table:
+    """``build()``, with Arrow's complaint about the columns (unequal lengths, mixed
+    types, values that are not columns) raised as an :class:`InputError`."""
+    try:
+        return build()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        raise InputError(
+            f"the 'data' parameter of {where} cannot be read as battle columns "
+            f"(model_a, model_b, winner of equal length, one type per column): {exc}"
+        ) from None
 
 
 def _row(index: int, count: int) -> str:
@@ -290,7 +308,12 @@ def _style_values(table: pa.Table, name: str, side: str, where: str) -> NDArray[
         for i, meta in enumerate(table.column("metadata").to_pylist()):
             if meta is None:
                 continue
-            obj = json.loads(meta) if isinstance(meta, str) else meta
+            try:
+                obj = json.loads(meta) if isinstance(meta, str) else meta
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"{where}: row {i} (0-based): the metadata column is not JSON ({exc})"
+                ) from None
             if isinstance(obj, Mapping) and obj.get(col) is not None:
                 try:
                     values[i] = float(obj[col])
@@ -308,7 +331,7 @@ def _style_values(table: pa.Table, name: str, side: str, where: str) -> NDArray[
     if len(bad):
         raise InputError(
             f"{where}: {_row(int(bad[0]), len(bad))} (0-based): style value {col!r} is "
-            f"{values[bad[0]]!r}; style features must be finite numbers >= 0 (a length, a "
+            f"{float(values[bad[0]])!r}; style features must be finite numbers >= 0 (a length, a "
             "count)"
         )
     return np.asarray(values, dtype=np.float64)

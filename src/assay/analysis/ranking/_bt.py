@@ -193,6 +193,7 @@ class BradleyTerry(RatingEstimator):
         """
         style = self._validate()
         check_bootstrap(bootstrap, confidence, "BradleyTerry.fit")
+        rng = resolve_rng(seed, "BradleyTerry.fit")
         ties: TieModel = self.ties
         battles = read_battles(data, style=style, where="BradleyTerry.fit")
         labels = battles.components()
@@ -225,7 +226,6 @@ class BradleyTerry(RatingEstimator):
             )
         theta_hat = point.theta[0]
 
-        rng = resolve_rng(seed)
         boot = self._bootstrap(design, cells.counts, theta_hat, bootstrap, rng)
 
         m, k = design.n_models, design.n_style

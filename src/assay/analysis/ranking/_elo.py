@@ -125,10 +125,10 @@ class EloRating(RatingEstimator):
         """
         self._validate()
         check_bootstrap(bootstrap, confidence, "EloRating.fit")
+        rng = resolve_rng(seed, "EloRating.fit")
         battles = read_battles(data, where="EloRating.fit")
         labels = battles.components()
         warn_if_disconnected(battles, labels, None)
-        rng = resolve_rng(seed)
         order = rng.permutation(battles.n) if self.order == "shuffled" else np.arange(battles.n)
         ratings = self._online(battles, order)
         draws = self._bootstrap(battles, bootstrap, rng) if bootstrap else None

@@ -153,7 +153,7 @@ def propose_pairs(
     check_number(scale, "scale", where, low=0)
     if not isinstance(allow_repeats, bool):
         raise InputError(f"the 'allow_repeats' parameter of {where} must be True or False")
-    rng = resolve_rng(seed)
+    rng = resolve_rng(seed, where)
     ratings = dict.fromkeys(names, float(base))
     met: set[tuple[str, str]] = set()
     n_verdicts = 0

@@ -261,6 +261,10 @@ def _matrix(
     scores: Any, rounds: Sequence[str] | None, lower: Sequence[str], where: str
 ) -> ScoreMatrix:
     matrix = read_scores(scores, lower_is_better=lower, where=where)
+    if isinstance(rounds, str):
+        raise InputError(
+            f"the 'rounds' parameter of {where} must be a list of benchmarks; got {rounds!r}"
+        )
     if rounds is not None:
         unknown = [b for b in rounds if b not in matrix.benchmarks]
         if unknown or len(set(rounds)) != len(rounds) or not len(rounds):
@@ -350,6 +354,7 @@ def swiss_tournament(
     where = "swiss_tournament"
     _check_options(runs, tie_policy, odd_policy, where)
     check_confidence(confidence, where)
+    rng = resolve_rng(seed, where)
     matrix = _matrix(scores, rounds, lower_is_better, where)
     schedule = _schedule(eliminate, len(matrix.benchmarks), where)
     if len(matrix.benchmarks) < np.log2(len(matrix.models)):
@@ -359,7 +364,6 @@ def swiss_tournament(
             DegenerateDataWarning,
             stacklevel=2,
         )
-    rng = resolve_rng(seed)
     points = _simulate(matrix.values, schedule, int(runs), tie_policy, odd_policy, rng)
     return SwissResult(
         entries=_summarise(matrix, points, confidence),
@@ -511,7 +515,10 @@ def failure_sensitivity(
             f"the 'levels' parameter of {where} must be increasing distinct integers >= 0; "
             f"got {levels!r}"
         )
-    rng = resolve_rng(seed)
+    # checked here so that a message names this function, not swiss_tournament
+    _check_options(runs, tie_policy, odd_policy, where)
+    _matrix(scores, rounds, lower_is_better, where)
+    rng = resolve_rng(seed, where)
     results = tuple(
         swiss_tournament(
             scores,

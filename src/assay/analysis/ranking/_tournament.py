@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,8 +19,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from assay._version import __version__
-from assay.analysis.ranking._base import model_names, seed_record
-from assay.analysis.ranking._battles import WINNERS, Battles, _to_arrow, read_battles
+from assay.analysis.ranking._base import check_bootstrap, model_names, seed_record
+from assay.analysis.ranking._battles import WINNERS, Battles, _to_arrow, names_text, read_battles
 from assay.analysis.ranking._bt import BradleyTerry
 from assay.analysis.ranking._likelihood import (
     TieModel,
@@ -263,6 +263,10 @@ def varco_arena(
     """
     where = "varco_arena"
     names = model_names(models, where)
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InputError(
+            f"the 'items' parameter of {where} must be a list of item ids; got {items!r}"
+        )
     prompts = [str(i) for i in items]
     if not prompts or len(set(prompts)) != len(prompts):
         raise InputError(
@@ -276,8 +280,16 @@ def varco_arena(
         )
     if not isinstance(both_orders, bool):
         raise InputError(f"the 'both_orders' parameter of {where} must be True or False")
+    # every option is checked before the judge is asked anything (an LLM judge costs)
     estimator = BradleyTerry(ties=ties, scale=scale, base=base, anchor=anchor)
-    rng = resolve_rng(seed)
+    estimator._validate()
+    if anchor is not None and anchor not in names:
+        raise InputError(
+            f"the 'anchor' parameter of {where} must be one of the models "
+            f"{names_text(names)}; got {anchor!r}"
+        )
+    check_bootstrap(bootstrap, confidence, where)
+    rng = resolve_rng(seed, where)
     rows: list[dict[str, Any]] = []
     champions = dict.fromkeys(sorted(names), 0)
     for item in prompts:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from assay.errors import InputError
+
 __all__ = ["CellLevels", "bootstrap_means", "resolve_rng"]
 
 #: a cell with at most this many distinct values is resampled through its value counts
@@ -24,11 +26,26 @@ MAX_LEVELS = 64
 _CHUNK = 20_000_000
 
 
-def resolve_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """A generator from a seed or a generator (``None`` gives a fresh random seed)."""
+def resolve_rng(
+    seed: int | np.random.Generator | None, where: str | None = None
+) -> np.random.Generator:
+    """A generator from a seed or a generator (``None`` gives a fresh random seed).
+
+    A seed numpy cannot use (text, a negative or fractional number) raises
+    :class:`InputError` naming the 'seed' parameter of ``where``.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    if not isinstance(seed, bool):
+        try:
+            return np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            pass
+    of = f" of {where}" if where else ""
+    raise InputError(
+        f"the 'seed' parameter{of} must be an integer >= 0, a numpy.random.Generator or "
+        f"None; got {seed!r}"
+    )
 
 
 @dataclass(frozen=True, slots=True)

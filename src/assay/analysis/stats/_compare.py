@@ -19,7 +19,10 @@ from assay.analysis.stats._inputs import (
     IntervalMethod,
     check_choice,
     check_confidence,
+    check_name,
+    check_names,
     check_resamples,
+    check_store,
 )
 from assay.analysis.stats._interval import signature
 from assay.analysis.stats._items import check_models, read_item_scores, read_replicate_scores
@@ -78,7 +81,10 @@ class Comparison:
         for r in self.rows:
             if r.task == task:
                 return r
-        raise KeyError(f"no comparison on task {task!r}")
+        raise InputError(
+            f"Comparison.row: no comparison on task {task!r}; tasks are "
+            f"{[r.task for r in self.rows][:20]}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -259,12 +265,16 @@ def compare(
     Miller, E. (2024). Adding error bars to evals. arXiv:2411.00640.
     """
     func = "compare"
+    check_store(store, func)
+    check_name(model_a, "model_a", func)
+    check_name(model_b, "model_b", func)
     check_choice(method, TestMethod, "method", func)
     check_choice(interval, IntervalMethod, "interval", func)
     check_choice(alternative, Alternative, "alternative", func)
     check_choice(adjust, Correction, "adjust", func)
     check_confidence(confidence, func)
     check_resamples(resamples, func)
+    rng = resolve_rng(seed, func)
     if model_a == model_b:
         raise InputError(f"{func}: model A and model B are both {model_a!r}; pick two models")
     if cluster is not None and method in ("mcnemar", "sign"):
@@ -272,8 +282,8 @@ def compare(
             f"{func}: the {method} test treats items as independent; use method='bootstrap' "
             "or 'permutation' with 'cluster'"
         )
-    check_models(store, [model_a, model_b])
-    tasks = [task] if isinstance(task, str) else (list(task) if task is not None else None)
+    tasks = check_names(task, "task", func, one=True)
+    check_models(store, [model_a, model_b], func)
     frame = read_item_scores(
         store,
         models=[model_a, model_b],
@@ -289,7 +299,6 @@ def compare(
             raise InputError(
                 f"{func}: no scores of {model_a!r} or {model_b!r} on task {missing[0]!r}"
             )
-    rng = resolve_rng(seed)
     wide = frame.pivot_table(
         index=["task", "metric", "item_id"],
         columns="model_id",
@@ -393,9 +402,15 @@ def rank_models(
     empirical ranking. *Annals of Statistics* 37(6B), 3929-3959.
     """
     func = "rank_models"
+    check_store(store, func)
+    check_choice(adjust, Correction, "adjust", func)
+    check_confidence(confidence, func)
+    check_resamples(resamples, func)
+    resolve_rng(seed, func)  # checked here; rank_intervals draws from it
+    models = check_names(models, "models", func)
+    tasks = check_names(task, "task", func, one=True)
     if models is not None:
-        check_models(store, models)
-    tasks = [task] if isinstance(task, str) else (list(task) if task is not None else None)
+        check_models(store, models, func)
     frame = read_item_scores(
         store, models=models, tasks=tasks, metric=metric, runs=runs, cluster=cluster, func=func
     )
@@ -449,8 +464,11 @@ def seed_variance(
     Searle, S. R., Casella, G. & McCulloch, C. E. (1992). *Variance Components*, ch. 3-4.
     """
     func = "seed_variance"
+    check_store(store, func)
+    check_name(model, "model", func)
+    check_name(task, "task", func)
     check_choice(factor, Factor, "factor", func)
-    check_models(store, [model])
+    check_models(store, [model], func)
     rows = read_replicate_scores(store, model=model, task=task, metric=metric, runs=runs, func=func)
     if rows.empty:
         raise InputError(f"{func}: no scores of {model!r} on task {task!r}")

@@ -276,8 +276,8 @@ def bootstrap_interval(
     check_choice(method, IntervalMethod, "method", func)
     check_confidence(confidence, func)
     check_resamples(resamples, func)
+    rng = resolve_rng(seed, func)
     x, codes, n_missing = _prepare(values, clusters, nan_policy, func)
-    rng = resolve_rng(seed)
     units = units_of(x[:, None], codes)
     if np.ptp(x) == 0:
         warnings.warn(

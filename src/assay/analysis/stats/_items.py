@@ -21,14 +21,14 @@ __all__ = ["check_models", "read_item_scores", "read_replicate_scores"]
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
-def check_models(store: Store, models: Sequence[str]) -> None:
+def check_models(store: Store, models: Sequence[str], func: str) -> None:
     """Raise :class:`InputError` naming any model with no stored scores."""
     known = {r["model_id"] for r in store.query("SELECT DISTINCT model_id FROM scores").to_pylist()}
     unknown = [m for m in models if m not in known]
     if unknown:
         listed = ", ".join(sorted(known)[:20]) or "none"
         raise InputError(
-            f"unknown model {unknown[0]!r}: no scores stored for it; stored models: {listed}"
+            f"{func}: unknown model {unknown[0]!r}: no scores stored for it; stored models: {listed}"
         )
 
 
@@ -47,7 +47,7 @@ def read_item_scores(
     ``value`` is NaN when every sample of the item is missing. ``cluster`` is the item's
     ``metadata[cluster]`` from the ``items`` table (``None`` when absent or not asked).
     """
-    if cluster is not None and not _KEY.match(cluster):
+    if cluster is not None and not (isinstance(cluster, str) and _KEY.match(cluster)):
         raise InputError(
             f"the 'cluster' parameter of {func} must be an item metadata key (letters, digits, "
             f"'_', '.', '-'); got {cluster!r}"

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from assay._display import html_table, rich_table
-from assay.analysis.stats._inputs import check_choice
+from assay.analysis.stats._inputs import check_choice, check_open_unit, float_array
 from assay.analysis.stats._interval import signature
 from assay.errors import InputError
 
@@ -104,9 +104,8 @@ def adjust_pvalues(
     """
     func = "adjust_pvalues"
     check_choice(method, Correction, "method", func)
-    if not 0.0 < alpha < 1.0:
-        raise InputError(f"the 'alpha' parameter of {func} must be in (0, 1); got {alpha!r}")
-    p = np.asarray(pvalues, dtype=np.float64).ravel()
+    check_open_unit(alpha, "alpha", func)
+    p = float_array(pvalues, "pvalues", func).ravel()
     if np.isnan(p).any():
         raise InputError(f"{func}: p-value {int(np.flatnonzero(np.isnan(p))[0])} is NaN")
     if ((p < 0) | (p > 1)).any():

@@ -30,6 +30,7 @@ from assay.analysis.stats._inputs import (
     check_confidence,
     check_resamples,
     complete_cases,
+    float_array,
     float_vector,
 )
 from assay.analysis.stats._interval import bootstrap_units, signature
@@ -351,11 +352,12 @@ def paired_bootstrap(
     check_choice(alternative, Alternative, "alternative", func)
     check_confidence(confidence, func)
     check_resamples(resamples, func)
+    rng = resolve_rng(seed, func)
     p = _pairs(a, b, clusters, nan_policy, func)
     _warn_constant(p.d, func)
     units = units_of(p.d[:, None], p.codes)
     bounds = bootstrap_units(
-        units, method=method, confidence=confidence, resamples=resamples, seed=seed
+        units, method=method, confidence=confidence, resamples=resamples, seed=rng
     )
     (test,) = _bootstrap_tests(
         [p],
@@ -436,6 +438,7 @@ def paired_permutation_test(
     check_choice(alternative, Alternative, "alternative", func)
     check_confidence(confidence, func)
     check_resamples(resamples, func)
+    rng = resolve_rng(seed, func)
     p = _pairs(a, b, clusters, nan_policy, func)
     _warn_constant(p.d, func)
     units = units_of(p.d[:, None], p.codes)
@@ -447,7 +450,6 @@ def paired_permutation_test(
         bits = (np.arange(2**g)[:, None] >> np.arange(g)[None, :]) & 1
         null = ((1.0 - 2.0 * bits) @ totals) / n
     else:
-        rng = resolve_rng(seed)
         null = np.empty(resamples)
         rows = max(1, _BLOCK_CELLS // g)
         for start in range(0, resamples, rows):
@@ -641,12 +643,13 @@ def paired_bootstrap_many(
     check_choice(nan_policy, NanPolicy, "nan_policy", func)
     check_confidence(confidence, func)
     check_resamples(resamples, func)
-    x = np.asarray(scores, dtype=np.float64)
+    rng = resolve_rng(seed, func)
+    x = float_array(scores, "scores", func)
     ref = float_vector(reference, "reference", func)
-    if x.ndim != 2 or x.shape[0] != len(ref):
+    if x.ndim != 2 or x.shape[0] != len(ref) or x.shape[1] == 0:
         raise InputError(
             f"{func}: 'scores' must be an items x models matrix with one row per reference "
-            f"item ({len(ref)}); got shape {x.shape}"
+            f"item ({len(ref)}) and at least one column; got shape {x.shape}"
         )
     missing = np.asarray(np.isnan(x).any(axis=1) | np.isnan(ref), dtype=np.bool_)
     keep, codes, n_missing = complete_cases(missing, clusters, nan_policy, func)
@@ -656,7 +659,7 @@ def paired_bootstrap_many(
     d = x - ref[:, None]
     units = units_of(d, codes)
     bounds = bootstrap_units(
-        units, method=method, confidence=confidence, resamples=resamples, seed=seed
+        units, method=method, confidence=confidence, resamples=resamples, seed=rng
     )
     return _bootstrap_tests(
         [_Pairs(d[:, j], x[:, j], ref, codes, n_missing) for j in range(d.shape[1])],

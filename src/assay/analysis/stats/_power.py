@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from assay._display import html_table, rich_table
-from assay.analysis.stats._inputs import float_vector
+from assay.analysis.stats._inputs import check_open_unit, float_vector, is_real
 from assay.analysis.stats._interval import signature
 from assay.errors import DegenerateDataWarning, InputError
 
@@ -107,11 +107,13 @@ def _scale(
             "scores) or observed scores 'a' and 'b'"
         )
     if sd is not None:
-        if not sd > 0:
-            raise InputError(f"the 'sd' parameter of {func} must be > 0; got {sd!r}")
+        if not (is_real(sd) and 0 < sd < math.inf):
+            raise InputError(
+                f"the 'sd' parameter of {func} must be a finite number > 0; got {sd!r}"
+            )
         return "continuous", float(sd)
     if discordance is not None:
-        if not 0 < discordance <= 1:
+        if not (is_real(discordance) and 0 < discordance <= 1):
             raise InputError(
                 f"the 'discordance' parameter of {func} must be in (0, 1]; got {discordance!r}"
             )
@@ -177,9 +179,8 @@ def _analysis(
 
 
 def _check_levels(alpha: float, power: float, func: str) -> None:
-    if not 0 < alpha < 1:
-        raise InputError(f"the 'alpha' parameter of {func} must be in (0, 1); got {alpha!r}")
-    if not alpha < power < 1:
+    check_open_unit(alpha, "alpha", func)
+    if not (is_real(power) and alpha < power < 1):
         raise InputError(f"the 'power' parameter of {func} must be in (alpha, 1); got {power!r}")
 
 
@@ -227,7 +228,7 @@ def minimum_detectable_difference(
     """
     func = "minimum_detectable_difference"
     _check_levels(alpha, power, func)
-    if not isinstance(n_items, int | np.integer) or n_items < 2:
+    if not isinstance(n_items, int | np.integer) or isinstance(n_items, bool) or n_items < 2:
         raise InputError(
             f"the 'n_items' parameter of {func} must be an integer >= 2; got {n_items!r}"
         )
@@ -291,7 +292,7 @@ def items_needed(
     """
     func = "items_needed"
     _check_levels(alpha, power, func)
-    if not difference > 0 or not math.isfinite(difference):
+    if not (is_real(difference) and 0 < difference < math.inf):
         raise InputError(f"the 'difference' parameter of {func} must be > 0; got {difference!r}")
     design, scale = _scale(sd, discordance, a, b, func)
     if design == "continuous":

@@ -11,7 +11,7 @@ distinct.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,12 +21,14 @@ from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
 from assay._display import html_table, rich_table
+from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import (
     NanPolicy,
     check_choice,
     check_confidence,
     check_resamples,
     complete_cases,
+    float_array,
 )
 from assay.analysis.stats._interval import bootstrap_units, interval_from_draws, signature
 from assay.analysis.stats._multiple import Correction, adjust_pvalues
@@ -111,7 +113,8 @@ class RankTable:
         for r in self.rows:
             if r.model == model:
                 return r
-        raise KeyError(f"no model {model!r} in the rank table")
+        ranked = [r.model for r in self.rows][:20]
+        raise InputError(f"RankTable.row: unknown model {model!r}; the table ranks {ranked}")
 
     @property
     def tiers(self) -> list[list[str]]:
@@ -238,7 +241,13 @@ def rank_intervals(
     check_choice(nan_policy, NanPolicy, "nan_policy", func)
     check_confidence(confidence, func)
     check_resamples(resamples, func)
-    x = np.asarray(scores, dtype=np.float64)
+    rng = resolve_rng(seed, func)
+    if isinstance(models, str | bytes) or not isinstance(models, Iterable):
+        raise InputError(
+            f"the 'models' parameter of {func} must be a list of model names, one per column "
+            f"of 'scores'; got {models!r}"
+        )
+    x = float_array(scores, "scores", func)
     names = [str(m) for m in models]
     if x.ndim != 2 or x.shape[1] != len(names):
         raise InputError(
@@ -257,7 +266,7 @@ def rank_intervals(
     sign = 1.0 if higher_is_better else -1.0
     units = units_of(x, codes)
     draws, low, high = bootstrap_units(
-        units, method="percentile", confidence=confidence, resamples=resamples, seed=seed
+        units, method="percentile", confidence=confidence, resamples=resamples, seed=rng
     )
     means = units.means()
     alpha = (1.0 - confidence) / 2.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +21,9 @@ from assay.analysis.stats._bootstrap import CellLevels, bootstrap_means, resolve
 from assay.analysis.stats._inputs import (
     check_choice,
     check_confidence,
+    check_names,
     check_resamples,
+    check_store,
     seed_of,
 )
 from assay.errors import InputError
@@ -92,7 +94,7 @@ class ScoresTable:
         for c in self.cells:
             if c.model_id == model_id and c.task == task:
                 return c
-        raise KeyError(f"no score for model {model_id!r} on task {task!r}")
+        raise InputError(f"ScoresTable.cell: no score for model {model_id!r} on task {task!r}")
 
     def to_arrow(self) -> pa.Table:
         """One row per cell (``runs`` as a list column)."""
@@ -209,7 +211,7 @@ def _task_filter(
 
 
 def _metrics(
-    store: Store, where: str, params: list[Any], metric: str | dict[str, str] | None
+    store: Store, where: str, params: list[Any], metric: str | dict[str, str] | None, func: str
 ) -> list[tuple[str, str]]:
     """The ``(task, metric)`` pairs to read: the metric asked for or the headline one."""
     available = store.query(
@@ -227,7 +229,9 @@ def _metrics(
             chosen[task] = wanted
     if isinstance(metric, str) and not chosen and by_task:
         known = sorted({m for ms in by_task.values() for m, _ in ms})
-        raise InputError(f"no scores with metric {metric!r}; stored metrics are {known[:20]}")
+        raise InputError(
+            f"{func}: no scores with metric {metric!r}; stored metrics are {known[:20]}"
+        )
     return sorted(chosen.items())
 
 
@@ -258,8 +262,20 @@ def score_selection(
     ``runs``.
     """
     check_choice(runs, RunPolicy, "runs", func)
+    if not (
+        metric is None
+        or isinstance(metric, str)
+        or (
+            isinstance(metric, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in metric.items())
+        )
+    ):
+        raise InputError(
+            f"the 'metric' parameter of {func} must be a metric name, a {{task: metric}} "
+            f"mapping of names, or None; got {metric!r}"
+        )
     where, params = _task_filter(tasks, models)
-    pairs = _metrics(store, where, params, metric)
+    pairs = _metrics(store, where, params, metric, func)
     if not pairs:
         return None
     pair_sql = " OR ".join("(s.task = ? AND s.metric = ?)" for _ in pairs)
@@ -316,13 +332,15 @@ def scores_table(
     Efron, B. & Tibshirani, R. (1993). *An Introduction to the Bootstrap*, ch. 13.
     Miller, E. (2024). Adding error bars to evals. arXiv:2411.00640 (clustered intervals).
     """
-    check_choice(runs, RunPolicy, "runs", "scores_table")
-    check_confidence(confidence, "scores_table")
-    check_resamples(resamples, "scores_table")
-    rng = resolve_rng(seed)
-    sel = score_selection(
-        store, models=models, tasks=tasks, metric=metric, runs=runs, func="scores_table"
-    )
+    func = "scores_table"
+    check_store(store, func)
+    check_choice(runs, RunPolicy, "runs", func)
+    check_confidence(confidence, func)
+    check_resamples(resamples, func)
+    rng = resolve_rng(seed, func)
+    tasks = check_names(tasks, "tasks", func)
+    models = check_names(models, "models", func)
+    sel = score_selection(store, models=models, tasks=tasks, metric=metric, runs=runs, func=func)
     if sel is None:
         return ScoresTable((), _signature(confidence, resamples, seed, runs, metric, []))
     head, params = sel

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from assay._display import html_table, rich_table
 from assay.analysis.stats._inputs import check_choice, float_vector
@@ -104,6 +104,17 @@ class VarianceComponents:
         return html_table(*self.to_rows(), title=self.title)
 
 
+def _labels(labels: Sequence[object] | ArrayLike, name: str, func: str) -> NDArray[np.str_]:
+    """One text label per row from ``labels`` (a scalar or a table is refused)."""
+    arr = np.asarray(labels, dtype=object)
+    if arr.ndim != 1:
+        raise InputError(
+            f"the {name!r} parameter of {func} must hold one label per row (a list); got "
+            f"{labels!r}"[:300]
+        )
+    return arr.astype(str)
+
+
 def variance_components(
     values: ArrayLike,
     items: Sequence[object] | ArrayLike,
@@ -140,8 +151,8 @@ def variance_components(
     func = "variance_components"
     check_choice(design, Design, "design", func)
     y = float_vector(values, "values", func)
-    it = np.asarray(items, dtype=object).astype(str)
-    rep = np.asarray(replicates, dtype=object).astype(str)
+    it = _labels(items, "items", func)
+    rep = _labels(replicates, "replicates", func)
     if not (len(it) == len(rep) == len(y)):
         raise InputError(
             f"{func}: 'values', 'items' and 'replicates' must have one entry per row; got "
@@ -178,8 +189,8 @@ def variance_components(
             bad = np.argwhere(counts != 1)[0]
             raise InputError(
                 f"{func}: a crossed design needs every item under every variant exactly once; "
-                f"item {np.unique(it)[bad[0]]!r} has {counts[tuple(bad)]} rows for variant "
-                f"{np.unique(rep)[bad[1]]!r}"
+                f"item {str(np.unique(it)[bad[0]])!r} has {counts[tuple(bad)]} rows for variant "
+                f"{str(np.unique(rep)[bad[1]])!r}"
             )
         if n_j < 2:
             raise InputError(f"{func}: a crossed design needs at least two variants")
