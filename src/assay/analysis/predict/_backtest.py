@@ -27,9 +27,12 @@ from assay.analysis.predict._ensemble import (
     hold_out_largest,
     last_scores,
 )
+from assay.analysis.predict._inputs import check_chance, check_frame
 from assay.analysis.predict._ladder import MIN_SIZES, Axis, check_ladders, doubtful_ladders
 from assay.analysis.predict._observational import ObservationalScaling
 from assay.analysis.predict._scaling import ScalingLaw
+from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import DegenerateDataWarning, InputError
 
 __all__ = ["BACKTEST_METHODS", "Backtest", "BacktestMethod", "backtest"]
@@ -68,11 +71,23 @@ class Backtest:
     def best(self) -> str:
         """The method (not a baseline) with the smallest MAE."""
         s = self.summary[~self.summary["method"].isin(BASELINES)]
+        if s.empty:
+            raise InputError(
+                "Backtest.best: this backtest ran only the baselines "
+                f"{list(BASELINES)}; pass other methods to backtest to compare them"
+            )
         return str(s.sort_values("mae").iloc[0]["method"])
 
     def mae(self, method: str) -> float:
+        """The mean absolute error of ``method``."""
         s = self.summary
-        return float(s.loc[s["method"] == method, "mae"].iloc[0])
+        rows = s.loc[s["method"] == method, "mae"]
+        if rows.empty:
+            raise InputError(
+                f"the 'method' parameter of Backtest.mae must be one of the methods run, "
+                f"{list(s['method'])}; got {method!r}"
+            )
+        return float(rows.iloc[0])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,12 +168,27 @@ def backtest(
     predictability of language model performance. arXiv:2405.10938 (hold-out protocol).
     Breiman, L. (1996). Stacked regressions. *Machine Learning* 24(1), 49-64 (ensemble).
     """
+    if isinstance(methods, str):
+        raise InputError(
+            f"the 'methods' parameter of backtest must be a list of values of "
+            f"{list(BACKTEST_METHODS)}; got {methods!r}"
+        )
     for m in methods:
         if m not in BACKTEST_METHODS:
             raise InputError(
                 f"the 'methods' parameter of backtest must hold values of {list(BACKTEST_METHODS)}; "
                 f"got {m!r}"
             )
+    if axis not in ("compute", "parameters"):
+        raise InputError(
+            f"the 'axis' parameter of backtest must be 'compute' or 'parameters'; got {axis!r}"
+        )
+    check_number(resamples, "resamples", "backtest", low=0, strict=False, integer=True)
+    check_confidence(confidence, "backtest")
+    check_number(n_components, "n_components", "backtest", low=1, strict=False, integer=True)
+    check_chance(chance, "backtest")
+    resolve_rng(seed, "backtest")  # refuses a seed numpy cannot use, up front
+    check_frame(frame, "backtest", columns=("model_id", "task", "score"))
     chosen = list(dict.fromkeys([*methods, *BASELINES]))
     weights: dict[str, float] = {}
     with warnings.catch_warnings(record=True) as caught:

@@ -21,7 +21,9 @@ from scipy.special import logsumexp
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
-from assay.analysis.predict._ladder import resolve_compute
+from assay.analysis.predict._inputs import check_frame
+from assay.analysis.predict._ladder import NO_FAMILY, resolve_compute
+from assay.analysis.stats._inputs import float_array
 from assay.errors import InputError
 from assay.store import Store
 
@@ -46,9 +48,28 @@ def choice_metrics(logprobs: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
     Schaeffer, R. et al. (2024). Why has predicting downstream capabilities of frontier
     AI models with scale remained elusive? arXiv:2406.04391.
     """
-    lp = np.asarray(logprobs, dtype=float)
-    gold = np.asarray(correct, dtype=int)
+    lp = float_array(logprobs, "logprobs", "choice_metrics", ndim=2)
+    if (lp == np.inf).any():
+        raise InputError("the 'logprobs' parameter of choice_metrics holds +inf")
+    g = float_array(correct, "correct", "choice_metrics", ndim=1, finite=True)
+    if len(g) != len(lp):
+        raise InputError(
+            f"choice_metrics: 'correct' must have one index per row of 'logprobs' ({len(lp)}); "
+            f"got {len(g)}"
+        )
+    if ((g != np.round(g)) | (g < 0) | (g >= lp.shape[1])).any():
+        raise InputError(
+            "the 'correct' parameter of choice_metrics must hold choice indices in "
+            f"[0, {lp.shape[1]}); got {g[(g != np.round(g)) | (g < 0) | (g >= lp.shape[1])][:5].tolist()}"
+        )
+    gold = g.astype(int)
     rows = np.arange(len(lp))
+    if np.isnan(lp[rows, gold]).any():
+        i = int(np.argmax(np.isnan(lp[rows, gold])))
+        raise InputError(
+            f"choice_metrics: row {i}'s correct choice ({gold[i]}) has a missing (NaN) "
+            "log-likelihood"
+        )
     valid = ~np.isnan(lp)
     lp_safe = np.where(valid, lp, -np.inf)
     correct_lp = lp_safe[rows, gold]
@@ -71,6 +92,18 @@ def choice_metrics(logprobs: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
 def kendall_tau_rows(x: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Kendall's tau-b between ``x`` (distinct) and each row of ``values``; NaN for a
     constant row."""
+    x = float_array(x, "x", "kendall_tau_rows", ndim=1, finite=True)
+    values = float_array(values, "values", "kendall_tau_rows", ndim=2)
+    if len(x) < 2 or len(np.unique(x)) != len(x):
+        raise InputError(
+            f"the 'x' parameter of kendall_tau_rows must hold at least 2 distinct values; got "
+            f"{x.tolist()[:10]}"
+        )
+    if values.shape[1] != len(x):
+        raise InputError(
+            f"kendall_tau_rows: 'values' must have one column per value of 'x' ({len(x)}); "
+            f"got shape {values.shape}"
+        )
     n = len(x)
     i, j = np.triu_indices(n, 1)
     sx = np.sign(x[j] - x[i])
@@ -164,18 +197,49 @@ def choice_analysis(
             f"the 'method' parameter of choice_analysis must be 'kendall', 'spearman' or "
             f"'pearson'; got {method!r}"
         )
+    if not isinstance(data, Store):
+        check_frame(
+            data,
+            "choice_analysis",
+            name="data",
+            columns=("model_id", "task", "item_id", "choice_logprobs", "gold"),
+            empty=True,
+        )
     frame = _from_store(data, task) if isinstance(data, Store) else data.copy()
     if task is not None:
         frame = frame[frame["task"] == task]
     if frame.empty:
-        raise InputError("no multiple-choice responses with per-choice log-likelihoods found")
+        raise InputError(
+            "choice_analysis: no multiple-choice responses with per-choice log-likelihoods found"
+            + (f" for task {task!r}" if task is not None else "")
+        )
+    ok = frame["choice_logprobs"].map(lambda v: isinstance(v, list | tuple | np.ndarray))
+    if not ok.all():
+        first = frame.loc[~ok].iloc[0]
+        raise InputError(
+            f"choice_analysis: column 'choice_logprobs' must hold a list of log-likelihoods per "
+            f"row; got {first['choice_logprobs']!r} (model {first['model_id']!r}, item "
+            f"{first['item_id']!r})"
+        )
+    widths = frame["choice_logprobs"].map(len)
+    gold = pd.to_numeric(frame["gold"], errors="coerce")
+    bad_gold = ~((gold >= 0) & (gold < widths) & (gold == gold.round()))
+    if bad_gold.any():
+        first = frame.loc[bad_gold].iloc[0]
+        raise InputError(
+            f"choice_analysis: column 'gold' must be the index of the correct choice; got "
+            f"{first['gold']!r} for {len(first['choice_logprobs'])} choices (model "
+            f"{first['model_id']!r}, item {first['item_id']!r})"
+        )
     frame["x"] = resolve_compute(frame)
     if frame["x"].isna().any():
         bad = sorted(frame.loc[frame["x"].isna(), "model_id"].unique())
         raise InputError(
             f"models {bad} have no compute (training_flops, or parameters and training_tokens)"
         )
-    frame["family"] = frame["family"].fillna("-")
+    if "family" not in frame.columns:
+        frame["family"] = NO_FAMILY
+    frame["family"] = frame["family"].fillna(NO_FAMILY)
     width = int(frame["choice_logprobs"].map(len).max())
     summary_rows = []
     item_rows = []
@@ -187,6 +251,12 @@ def choice_analysis(
                 "with scale needs at least 3"
             )
         x = models["x"].to_numpy()
+        if len(np.unique(x.round(9))) != len(x):
+            raise InputError(
+                f"choice_analysis: family {family!r} has models of equal compute on task "
+                f"{tname!r} ({list(models['model_id'])}); correlating with scale needs "
+                "distinct sizes"
+            )
         items = sorted(g["item_id"].unique())
         per_metric = {m: np.full((len(items), len(models)), np.nan) for m in CHOICE_METRICS}
         pos = {it: k for k, it in enumerate(items)}

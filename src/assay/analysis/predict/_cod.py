@@ -11,6 +11,7 @@ subset and full scores are both known.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from scipy.optimize import least_squares
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
+from assay.analysis.stats._inputs import check_number, float_array
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = ["COD", "CODPrediction", "cod_curve", "mean_shift"]
@@ -28,7 +30,14 @@ Mapping = Literal["pchip", "poly", "isotonic"]
 
 
 def cod_curve(c: np.ndarray, a: float, b: float, cc: float, g: float) -> np.ndarray:
-    """``g + (1 - g) * exp(-a * c**(-b) - cc)`` (compute ``c`` in ladder units)."""
+    """``g + (1 - g) * exp(-a * c**(-b) - cc)`` (compute ``c`` in ladder units, > 0)."""
+    try:
+        arr = np.asarray(c, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"the 'c' parameter of cod_curve must be numbers; got {c!r}") from None
+    if not (arr > 0).all():
+        raise InputError(f"the 'c' parameter of cod_curve must be compute values > 0; got {c!r}")
+    c = arr
     return g + (1 - g) * np.exp(-a * np.power(c, -b) - cc)  # type: ignore[no-any-return]
 
 
@@ -47,6 +56,11 @@ def mean_shift(x: np.ndarray, bandwidth: float, iterations: int = 100) -> np.nda
     Comaniciu, D. & Meer, P. (2002). Mean shift: a robust approach toward feature space
     analysis. *IEEE TPAMI* 24(5).
     """
+    x = float_array(x, "x", "mean_shift", ndim=2, finite=True)
+    if len(x) == 0:
+        raise InputError("the 'x' parameter of mean_shift must hold at least one point; got none")
+    check_number(bandwidth, "bandwidth", "mean_shift", low=0, strict=False)
+    check_number(iterations, "iterations", "mean_shift", low=1, strict=False, integer=True)
     seeds = x.copy()
     for _ in range(iterations):
         d2 = ((seeds[:, None, :] - x[None, :, :]) ** 2).sum(-1)
@@ -215,22 +229,41 @@ class COD:
                 "the 'mapping' parameter of COD must be 'pchip', 'poly' or 'isotonic'; "
                 f"got {self.mapping!r}"
             )
-        p = np.asarray(pass_rates, dtype=float)
-        c = np.asarray(compute, dtype=float)
-        if p.ndim != 2 or p.shape[1] != len(c):
+        if self.bandwidth is not None:
+            check_number(self.bandwidth, "bandwidth", "COD", low=0)
+        check_number(self.max_spread, "max_spread", "COD", low=0)
+        check_number(
+            self.min_cluster_size, "min_cluster_size", "COD", low=1, strict=False, integer=True
+        )
+        for name in ("a_min", "b_min", "c_max", "min_rise"):
+            check_number(getattr(self, name), name, "COD", low=-math.inf)
+        p = float_array(pass_rates, "pass_rates", "COD.fit", ndim=2)
+        c = float_array(compute, "compute", "COD.fit", ndim=1)
+        if len(p) == 0:
+            raise InputError("the 'pass_rates' parameter of COD.fit holds no item (no rows)")
+        if not np.isfinite(c).all():
             raise InputError(
-                f"pass_rates must be (items, models) with one column per compute value; got "
+                f"the 'compute' parameter of COD.fit must hold finite numbers; got {c.tolist()}"
+            )
+        if p.shape[1] != len(c):
+            raise InputError(
+                f"the 'pass_rates' parameter of COD.fit must be (items, models) with one column "
+                f"per compute value; got "
                 f"shape {p.shape} for {len(c)} compute values"
             )
         if len(c) < 3:
-            raise InputError(f"COD needs a ladder of at least 3 models; got {len(c)}")
+            raise InputError(f"COD.fit needs a ladder of at least 3 models; got {len(c)}")
         if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-            raise InputError("pass_rates must be in [0, 1] without missing values")
+            raise InputError(
+                "the 'pass_rates' parameter of COD.fit must hold pass rates in [0, 1] without "
+                "missing values"
+            )
         order = np.argsort(c)
         c, p = c[order], p[:, order]
         if not (np.diff(c) > 0).all() or (c <= 0).any():
             raise InputError(
-                f"compute must be positive and distinct across the ladder; got {c.tolist()}"
+                f"the 'compute' parameter of COD.fit must be positive and distinct across the "
+                f"ladder; got {c.tolist()}"
             )
         self.unit_ = float(c[0])
         cu = c / self.unit_
@@ -268,9 +301,16 @@ class COD:
         sub = p[self.subset_].mean(0)
         full = p.mean(0)
         if anchors is not None:
-            a = np.asarray(anchors, dtype=float)
-            if a.ndim != 2 or a.shape[0] != p.shape[0]:
-                raise InputError(f"anchors must be (items, k) with {p.shape[0]} items")
+            a = float_array(anchors, "anchors", "COD.fit", ndim=2, finite=True)
+            if a.shape[0] != p.shape[0]:
+                raise InputError(
+                    f"the 'anchors' parameter of COD.fit must be (items, k) with {p.shape[0]} "
+                    f"items; got shape {a.shape}"
+                )
+            if (a < 0).any() or (a > 1).any():
+                raise InputError(
+                    "the 'anchors' parameter of COD.fit must hold pass rates in [0, 1]"
+                )
             sub = np.concatenate([sub, a[self.subset_].mean(0)])
             full = np.concatenate([full, a.mean(0)])
         self.calibration_ = (sub, full)
@@ -341,6 +381,7 @@ class COD:
         """The predicted full-benchmark score at ``compute`` (same unit as in ``fit``)."""
         if not hasattr(self, "labels_"):
             raise NotFittedError("this COD is not fitted yet; call fit first")
+        check_number(compute, "compute", "COD.predict", low=0)
         cu = float(compute) / self.unit_
         clusters = self.clusters_.copy()
         fitted = clusters[["cluster", "a", "b", "c", "g"]].to_numpy(dtype=float)

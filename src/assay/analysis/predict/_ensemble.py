@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.optimize import lsq_linear
 
 from assay._version import __version__
+from assay.analysis.predict._inputs import check_chance, check_frame
 from assay.analysis.predict._ladder import (
     MIN_SIZES,
     Axis,
@@ -38,6 +39,7 @@ from assay.analysis.predict._scaling import (
     warn_far_extrapolation,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = [
@@ -180,27 +182,25 @@ class StackedEnsemble:
         self.seed = seed
 
     def _validate(self) -> list[Member]:
-        members = list(dict.fromkeys(self.members))
+        members = [] if isinstance(self.members, str) else list(dict.fromkeys(self.members))
         bad = [m for m in members if m not in MEMBERS]
         if bad or not members:
             raise InputError(
-                f"the 'members' parameter of StackedEnsemble must hold values of "
-                f"{list(MEMBERS)}; got {list(self.members)!r}"
+                f"the 'members' parameter of StackedEnsemble must be a list of values of "
+                f"{list(MEMBERS)}; got {self.members!r}"
             )
-        if not 0 < self.confidence < 1:
-            raise InputError(
-                "the 'confidence' parameter of StackedEnsemble must be in (0, 1); "
-                f"got {self.confidence!r}"
-            )
-        if self.resamples < 0:
-            raise InputError(
-                f"the 'resamples' parameter of StackedEnsemble must be >= 0; got {self.resamples!r}"
-            )
+        check_confidence(self.confidence, "StackedEnsemble")
+        check_number(
+            self.resamples, "resamples", "StackedEnsemble", low=0, strict=False, integer=True
+        )
+        check_chance(self.chance, "StackedEnsemble")
+        resolve_rng(self.seed, "StackedEnsemble")  # refuses a seed numpy cannot use, up front
         return members
 
     def fit(self, frame: pd.DataFrame) -> StackedEnsemble:
         """Learn the weights one size down, then fit every member on all of ``frame``."""
         members = self._validate()
+        check_frame(frame, "StackedEnsemble.fit")
         valid, skipped = check_ladders(
             frame, axis=self.axis, on_invalid="skip", caller="StackedEnsemble.fit"
         )
@@ -273,14 +273,16 @@ class StackedEnsemble:
         :meth:`ScalingLaw.predict`)."""
         if not hasattr(self, "weights_"):
             raise NotFittedError("this StackedEnsemble is not fitted yet; call fit first")
+        check_frame(targets, "StackedEnsemble.predict", name="targets")
         t = targets.copy()
         if "family" not in t.columns:
             t["family"] = "-"
         t["family"] = t["family"].fillna("-").astype(str)
         t["x"] = resolve_compute(t, self.axis)
         if t["x"].isna().any():
+            bad = list(t.loc[t["x"].isna()].get("model_id", t.index[t["x"].isna()]))
             raise InputError(
-                f"cannot place target(s) on the {self.axis} axis: give training_flops, or "
+                f"cannot place target(s) {bad} on the {self.axis} axis: give training_flops, or "
                 "parameters and training_tokens"
             )
         alpha = (1 - self.confidence) / 2

@@ -25,6 +25,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from assay.analysis.predict._inputs import check_frame, name_list, numeric_column
+from assay.analysis.stats._inputs import check_number
 from assay.errors import DegenerateDataWarning, InputError
 from assay.store import Store
 
@@ -97,8 +99,17 @@ def scaling_frame(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`COLUMNS`; item-level scores where they exist, else aggregates.
+        Columns :data:`COLUMNS`; item-level scores where they exist, else aggregates (no
+        rows for a store without scores). Task or model names that the store has no score
+        for, and a metric that none of the chosen scores has, are an
+        :class:`~assay.errors.InputError`.
     """
+    if not isinstance(store, Store):
+        raise InputError(
+            f"the 'store' parameter of scaling_frame must be a Store; got {type(store).__name__}"
+        )
+    wanted_tasks = None if tasks is None else name_list(tasks, "tasks", "scaling_frame")
+    wanted_models = None if models is None else name_list(models, "models", "scaling_frame")
     item = store.query(
         "SELECT model_id, task, metric, avg(value) AS score, count(value) AS n "
         "FROM scores WHERE value IS NOT NULL GROUP BY model_id, task, metric"
@@ -110,12 +121,29 @@ def scaling_frame(
     ).to_pandas()
     agg["source"] = 1
     both = pd.concat([item, agg], ignore_index=True)
-    if tasks is not None:
-        both = both[both["task"].isin(list(tasks))]
-    if models is not None:
-        both = both[both["model_id"].isin(list(models))]
+    for name, column, wanted in (
+        ("tasks", "task", wanted_tasks),
+        ("models", "model_id", wanted_models),
+    ):
+        if wanted is None:
+            continue
+        known = set(both[column])
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise InputError(
+                f"the {name!r} parameter of scaling_frame names {unknown}, which the store has "
+                f"no scores for{' on the chosen tasks' if column == 'model_id' and wanted_tasks else ''}; "
+                f"stored: {sorted(known)[:20]}"
+            )
+        both = both[both[column].isin(wanted)]
     if metric is not None:
-        both = both[both["metric"] == metric]
+        chosen = both[both["metric"] == metric]
+        if chosen.empty and not both.empty:
+            raise InputError(
+                f"the 'metric' parameter of scaling_frame is {metric!r}, which none of the chosen "
+                f"scores has; their metrics are {sorted(set(both['metric']))[:20]}"
+            )
+        both = chosen
     # item rows before aggregates; then acc (any filter suffix), then the first metric by name
     base = both["metric"].str.split(",").str[0]
     both = both.assign(_not_acc=~base.eq("acc")).sort_values(
@@ -133,6 +161,12 @@ def resolve_compute(frame: pd.DataFrame, axis: Axis = "compute") -> pd.Series:
 
     Rows whose value cannot be derived are NaN; :func:`check_ladders` reports them.
     """
+    check_frame(frame, "resolve_compute", empty=True)
+    if axis not in ("compute", "parameters"):
+        raise InputError(
+            "the 'axis' parameter of resolve_compute must be 'compute' or 'parameters'; "
+            f"got {axis!r}"
+        )
 
     def column(name: str) -> pd.Series:
         if name not in frame.columns:
@@ -155,7 +189,7 @@ def check_ladders(
     axis: Axis = "compute",
     on_invalid: OnInvalid = "raise",
     min_sizes: int = MIN_SIZES,
-    caller: str = "fit",
+    caller: str = "check_ladders",
 ) -> tuple[pd.DataFrame, list[Skipped]]:
     """Validate a scaling frame and add its ``x`` (log10 compute) column.
 
@@ -170,12 +204,18 @@ def check_ladders(
         ``"skip"``: leave the offending family out with a
         :class:`~assay.errors.DegenerateDataWarning` and list it in the returned skips.
     min_sizes
-        The fewest distinct model sizes a family needs.
+        The fewest distinct model sizes a family needs (at least 2).
+    caller
+        The function named in error messages.
 
     Returns
     -------
     frame, skipped
         The valid rows with ``family`` filled and ``x`` added; the families left out.
+        Rows with a missing (NaN) score are left out with a
+        :class:`~assay.errors.DegenerateDataWarning`; an empty frame, a score that is not
+        a finite number, or a frame without any score is an
+        :class:`~assay.errors.InputError`.
     """
     if on_invalid not in ("raise", "skip"):
         raise InputError(
@@ -185,14 +225,15 @@ def check_ladders(
         raise InputError(
             f"the 'axis' parameter of {caller} must be 'compute' or 'parameters'; got {axis!r}"
         )
-    missing_cols = [c for c in ("model_id", "task", "score") if c not in frame.columns]
-    if missing_cols:
-        raise InputError(f"the scaling frame has no column(s) {missing_cols}")
+    check_number(min_sizes, "min_sizes", caller, low=2, strict=False, integer=True)
+    check_frame(frame, caller, columns=("model_id", "task", "score"))
     df = frame.copy()
     if "family" not in df.columns:
         df["family"] = NO_FAMILY
     df["family"] = df["family"].fillna(NO_FAMILY).astype(str)
-    df["score"] = pd.to_numeric(df["score"], errors="coerce")
+    df["score"] = numeric_column(df, "score", caller)
+    if df["score"].isna().all():
+        raise InputError(f"{caller}: the scaling frame has no score (every 'score' is missing)")
     df["x"] = resolve_compute(df, axis)
     problems: list[Skipped] = []
 
@@ -243,7 +284,17 @@ def check_ladders(
             stacklevel=3,
         )
         df = df[~df["family"].isin({p.family for p in problems})]
-    df = df.dropna(subset=["score"])
+    missing = df["score"].isna()
+    if missing.any():
+        shown = sorted({f"{r.model_id} on {r.task}" for r in df[missing].itertuples()})
+        warnings.warn(
+            f"{caller}: left out {int(missing.sum())} row(s) without a score: "
+            + ", ".join(shown[:5])
+            + (f" and {len(shown) - 5} more" if len(shown) > 5 else ""),
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+        df = df[~missing]
     return df.reset_index(drop=True), problems
 
 
@@ -257,6 +308,15 @@ def doubtful_ladders(valid: pd.DataFrame) -> dict[str, str]:
     such models extrapolates poorly. The families are kept (the caller warns and notes
     their predictions); returns ``{family: reason}``.
     """
+    if isinstance(valid, pd.DataFrame):
+        missing = [c for c in ("model_id", "family", "task", "score", "x") if c not in valid]
+        if missing:
+            raise InputError(
+                f"doubtful_ladders: the 'valid' frame has no column(s) {missing}; pass the "
+                "frame check_ladders returns"
+            )
+    else:
+        check_frame(valid, "doubtful_ladders", name="valid")
     out: dict[str, str] = {}
     for family, rows in valid.groupby("family", sort=True):
         n_models = rows["model_id"].nunique()

@@ -23,6 +23,7 @@ from scipy.stats import kendalltau, spearmanr
 from assay._display import html_table, rich_table
 from assay._version import __version__
 from assay.analysis.predict._cod import _isotonic
+from assay.analysis.predict._inputs import check_frame, name_list, numeric_column
 from assay.errors import InputError
 
 __all__ = ["Monitor", "monitor_checkpoints"]
@@ -108,13 +109,36 @@ def monitor_checkpoints(
     with down-streaming capability analysis. arXiv:2404.01204 (monotonicity, early
     predictability).
     """
+    check_frame(frame, "monitor_checkpoints", empty=True)
     step_col = "checkpoint_step" if "checkpoint_step" in frame.columns else "training_tokens"
     need = {series, step_col, "task", "score"}
     if not need <= set(frame.columns):
         raise InputError(
             f"the checkpoint frame needs columns {sorted(need)}; got {list(frame.columns)}"
         )
-    df = frame.dropna(subset=[step_col, "score"])
+    sci = name_list(science, "science", "monitor_checkpoints")
+    wb = name_list(web, "web", "monitor_checkpoints")
+    if bool(sci) != bool(wb):
+        raise InputError(
+            "monitor_checkpoints: the 'science' and 'web' parameters go together (the "
+            f"compliance score compares the two mixtures); got science={sci}, web={wb}"
+        )
+    known = {str(v) for v in frame[series].dropna().unique()}
+    for param, names in (("science", sci), ("web", wb)):
+        unknown = [v for v in names if v not in known]
+        if unknown:
+            raise InputError(
+                f"the {param!r} parameter of monitor_checkpoints names series {unknown} that "
+                f"the frame does not hold; its series are {sorted(known)[:20]}"
+            )
+    df = frame.assign(
+        score=numeric_column(frame, "score", "monitor_checkpoints"),
+        **{step_col: numeric_column(frame, step_col, "monitor_checkpoints")},
+    ).dropna(subset=[step_col, "score"])
+    if df.empty:
+        raise InputError(
+            f"monitor_checkpoints: no row has both a {step_col!r} and a 'score'; nothing to monitor"
+        )
     rows = []
     for task, g in df.groupby("task", sort=True):
         rhos, fracs, snrs = [], [], []
@@ -147,11 +171,12 @@ def monitor_checkpoints(
         sq = float(np.mean([max(0.0, r) for r in rhos]) * min(1.0, max(0.0, snr) / SNR_REF))
         rc01 = (rc + 1) / 2 if not np.isnan(rc) else np.nan
         cs = np.nan
-        if science and web:
-            last = {k: v.iloc[-1] for k, v in curves.items()}
-            sci = np.mean([last[k] for k in science if k in last])
-            wb = np.mean([last[k] for k in web if k in last])
-            cs = float(np.clip((sci - wb) / (abs(sci) + abs(wb) + 1e-12), 0, 1))
+        last = {k: v.iloc[-1] for k, v in curves.items()}
+        sci_last = [last[k] for k in sci if k in last]
+        web_last = [last[k] for k in wb if k in last]
+        if sci_last and web_last:
+            s_mean, w_mean = float(np.mean(sci_last)), float(np.mean(web_last))
+            cs = float(np.clip((s_mean - w_mean) / (abs(s_mean) + abs(w_mean) + 1e-12), 0, 1))
         parts = [(0.5, sq), (0.1, rc01), (0.4, cs)]
         used = [(w, v) for w, v in parts if not np.isnan(v)]
         e2lm = sum(w * v for w, v in used) / sum(w for w, _ in used)

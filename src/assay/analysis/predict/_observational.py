@@ -21,6 +21,7 @@ from scipy.optimize import least_squares
 from scipy.special import expit
 
 from assay._version import __version__
+from assay.analysis.predict._inputs import check_chance, check_frame, name_list, numeric_column
 from assay.analysis.predict._ladder import (
     MIN_SIZES,
     Axis,
@@ -36,6 +37,7 @@ from assay.analysis.predict._scaling import (
     prediction_note,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = ["ObservationalScaling"]
@@ -119,11 +121,27 @@ class ObservationalScaling:
                 "the 'slopes' parameter of ObservationalScaling must be 'shared' or 'family'; "
                 f"got {self.slopes!r}"
             )
-        if not 0 < self.confidence < 1:
+        check_confidence(self.confidence, "ObservationalScaling")
+        check_number(
+            self.resamples, "resamples", "ObservationalScaling", low=0, strict=False, integer=True
+        )
+        check_number(
+            self.n_components,
+            "n_components",
+            "ObservationalScaling",
+            low=1,
+            strict=False,
+            integer=True,
+        )
+        check_chance(self.chance, "ObservationalScaling")
+        resolve_rng(self.seed, "ObservationalScaling")  # refuses a seed numpy cannot use, up front
+        if self.axis not in ("compute", "parameters"):
             raise InputError(
-                "the 'confidence' parameter of ObservationalScaling must be in (0, 1); "
-                f"got {self.confidence!r}"
+                "the 'axis' parameter of ObservationalScaling must be 'compute' or 'parameters'; "
+                f"got {self.axis!r}"
             )
+        check_frame(frame, "ObservationalScaling.fit", columns=("model_id", "task", "score"))
+        frame = frame.assign(score=numeric_column(frame, "score", "ObservationalScaling.fit"))
         wide = frame.pivot_table(index="model_id", columns="task", values="score", aggfunc="mean")
         if wide.shape[1] < 2:
             raise InputError(
@@ -227,9 +245,14 @@ class ObservationalScaling:
         and size columns, as for :meth:`ScalingLaw.predict`)."""
         if not hasattr(self, "point_"):
             raise NotFittedError("this ObservationalScaling is not fitted yet; call fit first")
+        check_frame(targets, "ObservationalScaling.predict", name="targets")
         t = targets.copy()
         t["x"] = resolve_compute(t, self.axis)
-        want = list(tasks) if tasks is not None else self.tasks_
+        want = (
+            name_list(tasks, "tasks", "ObservationalScaling.predict")
+            if tasks is not None
+            else self.tasks_
+        )
         unknown = [x for x in want if x not in self.tasks_]
         if unknown:
             raise InputError(f"tasks {unknown} were not fitted; fitted tasks are {self.tasks_}")

@@ -29,6 +29,8 @@ from scipy.stats import gamma
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
+from assay.analysis.predict._inputs import name_list
+from assay.analysis.stats._inputs import check_confidence, check_number, float_array
 from assay.errors import InputError, NotFittedError
 
 __all__ = [
@@ -185,19 +187,44 @@ def estimate_pass_until(
             f"the 'estimator' parameter of estimate_pass_until must be 'unbiased' or 'mle'; "
             f"got {estimator!r}"
         )
-    if r < 1 or (estimator == "unbiased" and r < 2):
+    check_number(r, "r", "estimate_pass_until", low=1, strict=False, integer=True)
+    if estimator == "unbiased" and r < 2:
         raise InputError(
-            f"the 'r' parameter must be >= 2 for the unbiased estimator (>= 1 for 'mle'); got {r}"
+            "the 'r' parameter of estimate_pass_until must be >= 2 for the unbiased estimator "
+            f"(>= 1 for 'mle'); got {r}"
         )
-    if not 0 < confidence < 1:
-        raise InputError(f"the 'confidence' parameter must be in (0, 1); got {confidence!r}")
-    k = np.asarray(draws, dtype=int)
-    s = np.asarray(passes, dtype=int)
-    if k.shape != s.shape or k.ndim != 1 or len(k) == 0:
-        raise InputError("draws and passes must be non-empty sequences of the same length")
+    check_confidence(confidence, "estimate_pass_until")
+    counts = []
+    for name, value in (("draws", draws), ("passes", passes)):
+        arr = float_array(value, name, "estimate_pass_until", ndim=1, finite=True)
+        if (arr != np.round(arr)).any():
+            raise InputError(
+                f"the {name!r} parameter of estimate_pass_until must hold integer counts; "
+                f"got {arr[arr != np.round(arr)][:5].tolist()}"
+            )
+        counts.append(arr.astype(int))
+    k, s = counts
+    if len(k) == 0 or len(k) != len(s):
+        raise InputError(
+            "estimate_pass_until: 'draws' and 'passes' must be non-empty sequences of the same "
+            f"length; got {len(k)} and {len(s)}"
+        )
     if (k < 1).any() or (s < 0).any() or (s > k).any() or (s > r).any():
-        raise InputError("each item needs draws >= 1 and 0 <= passes <= min(draws, r)")
-    ids = list(item_ids) if item_ids is not None else [str(i) for i in range(len(k))]
+        i = int(np.argmax((k < 1) | (s < 0) | (s > k) | (s > r)))
+        raise InputError(
+            "estimate_pass_until: each item needs draws >= 1 and 0 <= passes <= min(draws, r); "
+            f"item {i} has draws {k[i]} and passes {s[i]} (r = {r})"
+        )
+    ids = (
+        name_list(item_ids, "item_ids", "estimate_pass_until")
+        if item_ids is not None
+        else [str(i) for i in range(len(k))]
+    )
+    if len(ids) != len(k):
+        raise InputError(
+            f"the 'item_ids' parameter of estimate_pass_until must name each of the {len(k)} "
+            f"items; got {len(ids)} names"
+        )
     items = []
     for item_id, kk, ss in zip(ids, k, s, strict=True):
         est, cens = _item_estimate(int(kk), int(ss), r, estimator)
@@ -423,8 +450,23 @@ class PassUntilScaling:
                 f"the 'level' parameter of PassUntilScaling must be 'instance' or 'dataset'; "
                 f"got {self.level!r}"
             )
-        pr = np.atleast_2d(np.asarray(rates, dtype=float))
-        n = np.asarray(sizes, dtype=float)
+        pr = np.atleast_2d(
+            float_array(rates, "rates", "PassUntilScaling.fit", ndim=(1, 2), finite=True)
+        )
+        n = float_array(sizes, "sizes", "PassUntilScaling.fit", ndim=1, finite=True)
+        if pr.ndim != 2 or len(pr) == 0:
+            raise InputError(
+                "the 'rates' parameter of PassUntilScaling.fit must be (items, sizes) with at "
+                f"least one item; got shape {pr.shape}"
+            )
+        if (pr < 0).any() or (pr > 1).any():
+            raise InputError(
+                "the 'rates' parameter of PassUntilScaling.fit must hold pass rates in [0, 1]"
+            )
+        if (n <= 0).any():
+            raise InputError(
+                f"the 'sizes' parameter of PassUntilScaling.fit must be > 0; got {n.tolist()}"
+            )
         if pr.shape[1] != len(n):
             raise InputError(f"rates need one column per size; got {pr.shape} for {len(n)} sizes")
         if len(np.unique(n)) < 3:
@@ -443,21 +485,34 @@ class PassUntilScaling:
             f = np.log(-np.log(np.clip(row[ok], 1e-300, 1 - 1e-6)))
             slope, intercept = np.polyfit(logn[ok], f, 1)
             coefs.append((intercept, -slope))  # log c, alpha
-        self.coef_ = np.array(coefs)
+        coef = np.array(coefs)
+        if np.isnan(coef[:, 0]).all():
+            raise InputError(
+                "PassUntilScaling.fit: no item passes at two or more sizes (every item's rate "
+                "is 0 at all but at most one size); nothing to fit"
+            )
+        self.coef_ = coef
         self.n_dropped_ = int(np.isnan(self.coef_[:, 0]).sum())
         return self
 
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("this PassUntilScaling is not fitted yet; call fit first")
+
     @property
     def alpha_(self) -> np.ndarray:
+        self._check_fitted()
         return self.coef_[:, 1]
 
     def predict(self, size: float) -> float:
         """The task's predicted pass rate at ``size`` (mean over the fitted items)."""
-        if not hasattr(self, "coef_"):
-            raise NotFittedError("this PassUntilScaling is not fitted yet; call fit first")
+        self._check_fitted()
+        check_number(size, "size", "PassUntilScaling.predict", low=0)
         ok = ~np.isnan(self.coef_[:, 0])
         logc, alpha = self.coef_[ok, 0], self.coef_[ok, 1]
         return float(np.mean(np.exp(-np.exp(logc) * float(size) ** (-alpha))))
 
     def to_frame(self) -> pd.DataFrame:
+        """The fitted ``log_c`` and ``alpha`` of each item (NaN where it was left out)."""
+        self._check_fitted()
         return pd.DataFrame({"log_c": self.coef_[:, 0], "alpha": self.coef_[:, 1]})

@@ -31,6 +31,7 @@ from assay.analysis.predict._curves import (
     fit_batch,
     fit_linear,
 )
+from assay.analysis.predict._inputs import check_chance, check_frame
 from assay.analysis.predict._ladder import (
     Axis,
     OnInvalid,
@@ -41,6 +42,7 @@ from assay.analysis.predict._ladder import (
     warn_doubtful,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number, float_array
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = ["PredictedScore", "ScalingLaw", "ScalingPrediction"]
@@ -206,20 +208,27 @@ class ScalingLaw:
             raise InputError(
                 f"the 'form' parameter of ScalingLaw must be one of {list(CURVES)}; got {self.form!r}"
             )
-        if not 0 < self.confidence < 1:
-            raise InputError(
-                f"the 'confidence' parameter of ScalingLaw must be in (0, 1); got {self.confidence!r}"
+        check_confidence(self.confidence, "ScalingLaw")
+        check_number(self.resamples, "resamples", "ScalingLaw", low=0, strict=False, integer=True)
+        check_number(self.restarts, "restarts", "ScalingLaw", low=1, strict=False, integer=True)
+        resolve_rng(self.seed, "ScalingLaw")  # refuses a seed numpy cannot use, up front
+        vr = self.value_range
+        numbers = (
+            isinstance(vr, tuple | list)
+            and len(vr) == 2
+            and all(
+                isinstance(v, int | float | np.integer | np.floating)
+                and not isinstance(v, bool)
+                and math.isfinite(v)
+                for v in vr
             )
-        if self.resamples < 0:
-            raise InputError(
-                f"the 'resamples' parameter of ScalingLaw must be >= 0; got {self.resamples!r}"
-            )
-        lo, hi = self.value_range
-        if not lo < hi:
+        )
+        if not numbers or not vr[0] < vr[1]:
             raise InputError(
                 f"the 'value_range' parameter of ScalingLaw must be (low, high) with low < high; "
                 f"got {self.value_range!r}"
             )
+        check_chance(self.chance, "ScalingLaw", low=float(vr[0]), high=float(vr[1]))
 
     def _chance(self, task: str) -> float:
         if isinstance(self.chance, Mapping):
@@ -229,6 +238,7 @@ class ScalingLaw:
     def fit(self, frame: pd.DataFrame) -> ScalingLaw:
         """Fit every (task, family) curve of ``frame`` (a tidy scaling frame)."""
         self._validate()
+        check_frame(frame, "ScalingLaw.fit")
         data, skipped = check_ladders(
             frame, axis=self.axis, on_invalid=self.on_invalid, caller="ScalingLaw.fit"
         )
@@ -376,10 +386,11 @@ class ScalingLaw:
         """The fitted curve of (task, family) at ``x`` and its bootstrap draws there."""
         self._check_fitted()
         i = self._curve_index(task, family)
+        x = float_array(x, "x", "ScalingLaw.curve_values", ndim=1, finite=True)
         fit = evaluate(
             self.form,
             self.theta_[i],
-            np.asarray(x, float),
+            x,
             floor=self.floor_[i],
             x_ref=self.x_ref_[i],
         )
@@ -388,7 +399,7 @@ class ScalingLaw:
             draws = evaluate(
                 self.form,
                 self.boot_theta_[i],
-                np.asarray(x, float)[None, :],
+                x[None, :],
                 floor=self.floor_[i],
                 x_ref=self.x_ref_[i],
             )
@@ -423,6 +434,7 @@ class ScalingLaw:
             than :data:`EXTRAPOLATION_LIMIT` times beyond a curve's largest compute.
         """
         self._check_fitted()
+        check_frame(targets, "ScalingLaw.predict", name="targets")
         t = targets.copy()
         if "family" not in t.columns:
             t["family"] = "-"
