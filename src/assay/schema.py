@@ -27,8 +27,9 @@ aggregates
     A task-level value *reported by a source*, kept for provenance and for checking
     re-computed means; never used where item rows exist.
 
-Keys, JSON columns (stored as text) and the allowed values of enumerated columns are
-declared here and validated by the store on every write.
+Keys, JSON columns (stored as text), the allowed values of enumerated columns and the
+count and index columns that cannot be negative are declared here and validated by the
+store on every write.
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ from typing import Any, Final, Literal, get_args
 
 import pyarrow as pa
 
+from assay.errors import InputError
+
 __all__ = [
     "JSON_COLUMNS",
     "KEYS",
+    "NON_NEGATIVE",
     "RECORDS",
     "SCHEMAS",
     "TABLES",
@@ -59,6 +63,7 @@ __all__ = [
     "TableName",
     "TraceStep",
     "Winner",
+    "check_table",
     "empty_table",
     "records_to_table",
     "to_json",
@@ -246,6 +251,20 @@ VALUES: Final[dict[tuple[TableName, str], tuple[str, ...]]] = {
 }
 
 
+#: counts and indices: a negative value is an error. (Float columns such as ``parameters``,
+#: ``cost`` or ``stderr`` are stored as given.)
+NON_NEGATIVE: Final[dict[TableName, tuple[str, ...]]] = {
+    "runs": (),
+    "models": ("checkpoint_step",),
+    "items": (),
+    "responses": ("sample_index", "input_tokens", "output_tokens"),
+    "scores": ("sample_index",),
+    "comparisons": ("replicate",),
+    "traces": ("trial", "step"),
+    "aggregates": ("n",),
+}
+
+
 def to_json(value: Any) -> str | None:
     """Serialise ``value`` for a JSON column (``None`` stays ``None``; keys sorted).
 
@@ -254,18 +273,21 @@ def to_json(value: Any) -> str | None:
     """
     if value is None:
         return None
-    return json.dumps(_finite(value), sort_keys=True, ensure_ascii=False, default=str)
+    return json.dumps(_finite(value, ()), sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _finite(value: Any) -> Any:
+def _finite(value: Any, path: tuple[int, ...]) -> Any:
     if isinstance(value, float) and value != value:
         return "NaN"
     if isinstance(value, float) and value in (float("inf"), float("-inf")):
         return "Infinity" if value > 0 else "-Infinity"
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+    if isinstance(value, Mapping | list | tuple):
+        if id(value) in path:
+            raise InputError("to_json: the value contains itself (a circular reference)")
+        inner = (*path, id(value))
+        if isinstance(value, Mapping):
+            return {str(k): _finite(v, inner) for k, v in value.items()}
+        return [_finite(v, inner) for v in value]
     return value
 
 
@@ -414,32 +436,106 @@ RECORDS: Final[dict[TableName, type]] = {
 }
 
 
+def check_table(table: object, func: str) -> TableName:
+    """``table`` if it names a table of the store, else an :class:`InputError` naming
+    ``func``'s ``table`` parameter."""
+    if not isinstance(table, str) or table not in SCHEMAS:
+        raise InputError(
+            f"unknown table {table!r}: the 'table' parameter of {func} must be one of "
+            f"{list(TABLES)}"
+        )
+    return table  # type: ignore[return-value]
+
+
 def records_to_table(table: TableName, records: Iterable[object | Mapping[str, Any]]) -> pa.Table:
     """Build the Arrow table of ``table`` from records or plain dicts.
 
     JSON columns given as Python objects are serialised with :func:`to_json`; missing
     columns are null.
+
+    Raises
+    ------
+    InputError
+        ``table`` is not a table name; a record is neither a record (e.g.
+        :class:`Score` for ``"scores"``) nor a mapping, or has a field that is not a
+        column of ``table``; or a value does not fit its column's type.
     """
-    schema = SCHEMAS[table]
+    schema = SCHEMAS[check_table(table, "records_to_table")]
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        raise InputError(
+            f"the 'records' parameter of records_to_table must be an iterable of "
+            f"{RECORDS[table].__name__} records or mappings; got {type(records).__name__}"
+        )
     json_cols = JSON_COLUMNS[table]
     rows: list[dict[str, Any]] = []
-    for rec in records:
-        row = (
-            {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}  # type: ignore[arg-type]
-            if dataclasses.is_dataclass(rec)
-            else dict(rec)  # type: ignore[call-overload]
-        )
+    for i, rec in enumerate(records):
+        if dataclasses.is_dataclass(rec) and not isinstance(rec, type):
+            row = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
+        elif isinstance(rec, Mapping):
+            row = dict(rec)
+        else:
+            raise InputError(
+                f"records_to_table: table {table!r}, row {i} must be a "
+                f"{RECORDS[table].__name__} record or a mapping; got {type(rec).__name__}"
+            )
+        unknown = [k for k in row if k not in schema.names]
+        if unknown:
+            raise InputError(
+                f"records_to_table: table {table!r}, row {i} (a {type(rec).__name__}) has "
+                f"no column(s) {unknown}; expected columns {schema.names}"
+            )
         for col in json_cols:
             v = row.get(col)
             if v is not None and not isinstance(v, str):
                 row[col] = to_json(v)
         rows.append(row)
-    return pa.Table.from_pylist(rows, schema=_relaxed(schema))
+    _check_values(table, schema, rows)
+    try:
+        return pa.Table.from_pylist(rows, schema=_relaxed(schema))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        _locate_bad_value(table, schema, rows)
+        raise InputError(f"records_to_table: table {table!r}: {exc}") from exc
+
+
+def _check_values(table: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
+    """Refuse the values Arrow would convert silently into something else: a string
+    where a list belongs (it becomes a list of characters) and a fractional number
+    where an integer belongs (it is truncated)."""
+    for f in schema:
+        is_list = pa.types.is_list(f.type)
+        if not is_list and not pa.types.is_integer(f.type):
+            continue
+        for i, row in enumerate(rows):
+            v = row.get(f.name)
+            if (is_list and isinstance(v, str | bytes)) or (
+                not is_list and isinstance(v, float) and not v.is_integer()
+            ):
+                raise InputError(
+                    f"records_to_table: table {table!r}, row {i}, column {f.name!r}: "
+                    f"expected {f.type}; got {v!r}"
+                )
+
+
+def _locate_bad_value(table: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
+    """Raise an :class:`InputError` naming the first row and column Arrow cannot convert."""
+    for f in schema:
+        try:
+            pa.array([row.get(f.name) for row in rows], type=f.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            for i, row in enumerate(rows):
+                v = row.get(f.name)
+                try:
+                    pa.array([v], type=f.type)
+                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                    raise InputError(
+                        f"records_to_table: table {table!r}, row {i}, column {f.name!r}: "
+                        f"expected {f.type}; got {v!r} ({type(v).__name__})"
+                    ) from exc
 
 
 def empty_table(table: TableName) -> pa.Table:
     """An empty Arrow table with the schema of ``table``."""
-    return _relaxed(SCHEMAS[table]).empty_table()
+    return _relaxed(SCHEMAS[check_table(table, "empty_table")]).empty_table()
 
 
 def _relaxed(schema: pa.Schema) -> pa.Schema:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 import yaml
 
 from assay._version import __version__
+from assay.analysis.stats._inputs import check_store, is_real
 from assay.errors import InputError
+from assay.report._inputs import check_fields
 from assay.report._leaderboard import task_data_hashes
 from assay.store import Store
 
@@ -45,16 +48,26 @@ def load_card_file(path: str | Path) -> dict[str, dict[str, dict[str, str]]]:
     Only the fields of :data:`DATA_CARD_FIELDS` (tasks) and :data:`MODEL_CARD_FIELDS`
     (models) are allowed; anything else is an error naming the key.
     """
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise InputError(
+            f"the 'path' parameter of load_card_file must be a file path; got {path!r}"
+        )
     p = Path(path)
     try:
         doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"{p}: cannot read the card file: {exc}") from exc
     if not isinstance(doc, dict) or set(doc) - {"tasks", "models"}:
         raise InputError(f"{p}: a card file maps 'tasks' and/or 'models' to cards")
     out: dict[str, dict[str, dict[str, str]]] = {"tasks": {}, "models": {}}
     for section, allowed in (("tasks", DATA_CARD_FIELDS), ("models", MODEL_CARD_FIELDS)):
-        for name, fields in (doc.get(section) or {}).items():
+        cards = doc.get(section) or {}
+        if not isinstance(cards, dict):
+            raise InputError(
+                f"{p}: {section} must map each {section[:-1]} name to its fields; "
+                f"got {type(cards).__name__}"
+            )
+        for name, fields in cards.items():
             if not isinstance(fields, dict):
                 raise InputError(f"{p}: {section}.{name} must map fields to text")
             unknown = set(fields) - set(allowed)
@@ -63,7 +76,13 @@ def load_card_file(path: str | Path) -> dict[str, dict[str, dict[str, str]]]:
                     f"{p}: {section}.{name} has unknown field(s) {sorted(unknown)}; "
                     f"allowed: {list(allowed)}"
                 )
-            out[section][str(name)] = {k: str(v) for k, v in fields.items()}
+            for k, v in fields.items():
+                if isinstance(v, dict | list):
+                    raise InputError(
+                        f"{p}: {section}.{name}.{k} must be text; got a {type(v).__name__}"
+                    )
+            # an empty field (``licence:``) is not recorded, not the text "None"
+            out[section][str(name)] = {k: str(v) for k, v in fields.items() if v is not None}
     return out
 
 
@@ -191,6 +210,10 @@ def _card_html(title: str, rows: list[tuple[str, str]], missing: tuple[str, ...]
 
 def data_card(store: Store, task: str, *, fields: Mapping[str, str] | None = None) -> DataCard:
     """The data card of ``task`` from the store, with the human-written ``fields``."""
+    check_store(store, "data_card")
+    if not isinstance(task, str):
+        raise InputError(f"the 'task' parameter of data_card must be a task name; got {task!r}")
+    fields = check_fields(fields, DATA_CARD_FIELDS, "data_card")
     n = (
         store.query("SELECT count(DISTINCT item_id) AS n FROM items WHERE task = ?", [task])
         .column("n")[0]
@@ -240,6 +263,26 @@ def data_card(store: Store, task: str, *, fields: Mapping[str, str] | None = Non
     )
 
 
+def _check_scores(scores: object) -> tuple[tuple[str, float, float, float], ...]:
+    if isinstance(scores, str | bytes) or not isinstance(scores, Sequence):
+        raise InputError(
+            "the 'scores' parameter of model_card must be a sequence of (task, mean, low, "
+            f"high) tuples; got {scores!r}"
+        )
+    for s in scores:
+        if (
+            not isinstance(s, Sequence)
+            or len(s) != 4
+            or not isinstance(s[0], str)
+            or not all(is_real(x) for x in s[1:])
+        ):
+            raise InputError(
+                "the 'scores' parameter of model_card must hold (task, mean, low, high) "
+                f"tuples of a name and three numbers; got {s!r}"
+            )
+    return tuple((str(t), float(m), float(lo), float(hi)) for t, m, lo, hi in scores)
+
+
 def model_card(
     store: Store,
     model: str,
@@ -249,6 +292,11 @@ def model_card(
 ) -> ModelCard:
     """A model card stub for ``model``: stored metadata, evaluation sources, ``scores``
     (task, mean, low, high) and the human-written ``fields``."""
+    check_store(store, "model_card")
+    if not isinstance(model, str):
+        raise InputError(f"the 'model' parameter of model_card must be a model name; got {model!r}")
+    fields = check_fields(fields, MODEL_CARD_FIELDS, "model_card")
+    scores = _check_scores(scores)
     rows = store.read("models", where={"model_id": model}).to_pylist()
     metadata: dict[str, Any] = {}
     if rows:

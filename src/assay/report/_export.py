@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -40,13 +41,32 @@ def export_site(
     list of Path
         The files written.
     """
-    if max_item_pages is not None and max_item_pages < 1:
+    if not isinstance(source, ReportSource):
+        raise InputError(
+            "the 'source' parameter of export_site must be a ReportSource; "
+            f"got {type(source).__name__}"
+        )
+    if max_item_pages is not None and (
+        not isinstance(max_item_pages, int)
+        or isinstance(max_item_pages, bool)
+        or max_item_pages < 1
+    ):
         raise InputError(
             f"the 'max_item_pages' parameter of export_site must be >= 1 or None; "
             f"got {max_item_pages!r}"
         )
+    if not isinstance(out, str | os.PathLike) or not str(out):
+        raise InputError(f"the 'out' parameter of export_site must be a folder path; got {out!r}")
     root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists() and not root.is_dir():
+        raise InputError(f"the 'out' parameter of export_site must be a folder; {root} is a file")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"the 'out' parameter of export_site: cannot create the folder {root}: "
+            f"{exc.strerror or exc}"
+        ) from exc
     with source.session():
         return _export(source, root, max_item_pages, png)
 

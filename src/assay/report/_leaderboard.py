@@ -17,7 +17,10 @@ from scipy.stats import norm
 from assay._display import format_cell, html_table, rich_table
 from assay._version import __version__
 from assay.analysis.stats import ScoreCell, scores_table
+from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_store, required_names
 from assay.errors import InputError
+from assay.report._inputs import check_text_map
 from assay.store import Store
 
 __all__ = [
@@ -239,6 +242,9 @@ def task_groups(
     (``group_subtasks`` in a run's metadata); the task name's first segment before ``_``
     or ``/`` when at least two tasks share it (assay's choice); otherwise no group.
     """
+    check_store(store, "task_groups")
+    tasks = required_names(tasks, "tasks", "task_groups")
+    groups = check_text_map(groups, "groups", "task_groups")
     out: dict[str, str | None] = dict.fromkeys(tasks)
     parents: dict[str, str] = {}
     meta = store.query(
@@ -351,6 +357,16 @@ def adjacent_separability(
     Miller, E. (2024). Adding error bars to evals: a statistical approach to language
     model evaluations. arXiv:2411.00640 (paired differences, clustered standard errors).
     """
+    check_store(store, "adjacent_separability")
+    order = required_names(order, "order", "adjacent_separability")
+    twice = sorted({m for m in order if order.count(m) > 1})
+    if twice:
+        raise InputError(
+            f"the 'order' parameter of adjacent_separability names each model once; "
+            f"got {twice} more than once"
+        )
+    cells = _check_cells(cells, "cells", "adjacent_separability")
+    confidence = check_confidence(confidence, "adjacent_separability")
     if len(order) < 2:
         return []
     pairs = pa.table(
@@ -453,15 +469,21 @@ def leaderboard(
         ``se_t = (high_t - low_t) / (2 z)`` (assay's choice); models with fewer tasks than
         the group are ranked on the tasks they have and show their coverage.
     """
-    if not 0.0 < confidence < 1.0:
+    check_store(store, "leaderboard")
+    confidence = check_confidence(confidence, "leaderboard")
+    resolve_rng(seed, "leaderboard")  # refuses a seed numpy cannot use, up front
+    groups = check_text_map(groups, "groups", "leaderboard")
+    if table_signature is not None and not isinstance(table_signature, Mapping):
         raise InputError(
-            f"the 'confidence' parameter of leaderboard must be in (0, 1); got {confidence!r}"
+            "the 'table_signature' parameter of leaderboard must be a mapping; "
+            f"got {type(table_signature).__name__}"
         )
     if table is None:
         st = scores_table(store, confidence=confidence, resamples=resamples, seed=seed)
         cells, sig = st.cells, dict(st.signature)
     else:
-        cells, sig = tuple(table), dict(table_signature or {})
+        cells = _check_cells(table, "table", "leaderboard")
+        sig = dict(table_signature or {})
     all_tasks = sorted({c.task for c in cells})
     grouping = task_groups(store, all_tasks, groups)
     group_names = tuple(sorted({g for g in grouping.values() if g is not None}))
@@ -529,6 +551,22 @@ def leaderboard(
         }
     )
     return Leaderboard(columns, tuple(rows), group, group_names, sig)
+
+
+def _check_cells(cells: object, name: str, func: str) -> tuple[ScoreCell, ...]:
+    """``cells`` as a tuple of :class:`~assay.analysis.stats.ScoreCell`."""
+    if isinstance(cells, str | bytes) or not isinstance(cells, Sequence):
+        raise InputError(
+            f"the {name!r} parameter of {func} must be a sequence of ScoreCell (the cells "
+            f"of assay.analysis.stats.scores_table); got {type(cells).__name__}"
+        )
+    for c in cells:
+        if not isinstance(c, ScoreCell):
+            raise InputError(
+                f"the {name!r} parameter of {func} must hold ScoreCell objects; "
+                f"got {type(c).__name__}"
+            )
+    return tuple(cells)
 
 
 def describe_cell(cell: ScoreCell, data_hash: str | None) -> str:

@@ -14,11 +14,11 @@ import json
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-from assay.errors import PrerequisiteError
+from assay.errors import InputError, PrerequisiteError
 
 __all__ = ["Plot", "PlotKind", "plot_fragment", "plotly_js_path"]
 
@@ -73,6 +73,30 @@ class Plot:
     high: tuple[float, ...] = ()
     matrix: tuple[tuple[float | None, ...], ...] = ()
     series: Mapping[str, tuple[Sequence[str], Sequence[float]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(PlotKind):
+            raise InputError(
+                f"the 'kind' parameter of Plot must be one of {list(get_args(PlotKind))}; "
+                f"got {self.kind!r}"
+            )
+        n = len(self.labels)
+        if (
+            self.kind == "intervals"
+            and not len(self.estimates) == len(self.low) == len(self.high) == n
+        ):
+            raise InputError(
+                "Plot: an 'intervals' plot needs as many estimates, low and high values as "
+                f"labels; got {n} labels, {len(self.estimates)} estimates, {len(self.low)} "
+                f"low and {len(self.high)} high"
+            )
+        if self.kind == "heatmap" and (
+            len(self.matrix) != n or any(len(row) != n for row in self.matrix)
+        ):
+            raise InputError(
+                f"Plot: a 'heatmap' plot needs a {n} x {n} matrix for its {n} labels; got "
+                f"{len(self.matrix)} rows of lengths {sorted({len(r) for r in self.matrix})}"
+            )
 
     # ----------------------------------------------------------------- plotly
     def plotly_json(self) -> dict[str, Any]:

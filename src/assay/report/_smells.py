@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
+from assay.analysis.stats._inputs import check_store
+from assay.errors import InputError
 from assay.report._leaderboard import Leaderboard, task_groups
 from assay.store import Store
 
@@ -412,6 +414,28 @@ def _contamination(
     return [f for f in out if (f.get("model"), f.get("task")) in shown or not f.get("task")]
 
 
+def _check_flags(flags: object) -> list[dict[str, str]]:
+    """The contamination flags as dicts of text (``None``: no flags)."""
+    if flags is None:
+        return []
+    if isinstance(flags, str | bytes | Mapping) or not isinstance(flags, Sequence):
+        raise InputError(
+            "the 'contamination' parameter of lint_leaderboard must be a list of flags, each "
+            f"{{'model': ..., 'task': ..., 'reason': ...}}; got {flags!r}"
+        )
+    out = []
+    for i, f in enumerate(flags):
+        if not isinstance(f, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in f.items()
+        ):
+            raise InputError(
+                f"the 'contamination' parameter of lint_leaderboard: flag {i} must map "
+                f"'model', 'task' and 'reason' to text; got {f!r}"
+            )
+        out.append(dict(f))
+    return out
+
+
 def lint_leaderboard(
     store: Store,
     board: Leaderboard,
@@ -442,6 +466,13 @@ def lint_leaderboard(
     workflows and smells of leaderboard operations (LBOps): an exploratory study of
     foundation model leaderboards. arXiv:2407.04065.
     """
+    check_store(store, "lint_leaderboard")
+    if not isinstance(board, Leaderboard):
+        raise InputError(
+            "the 'board' parameter of lint_leaderboard must be a Leaderboard "
+            f"(assay.report.leaderboard); got {type(board).__name__}"
+        )
+    contamination = _check_flags(contamination)
     checks: list[tuple[SmellCode, list[dict[str, Any]]]] = [
         ("no-interval", _no_interval(store, board)),
         ("non-separable", _non_separable(board)),

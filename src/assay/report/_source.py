@@ -12,6 +12,7 @@ request recomputes.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,8 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import InputError
-from assay.report._cards import DataCard, ModelCard, data_card, model_card
+from assay.report._cards import (
+    DATA_CARD_FIELDS,
+    MODEL_CARD_FIELDS,
+    DataCard,
+    ModelCard,
+    data_card,
+    model_card,
+)
+from assay.report._inputs import check_fields, check_text_map
 from assay.report._leaderboard import Leaderboard, leaderboard
 from assay.report._smells import LintReport, lint_leaderboard
 from assay.report._views import (
@@ -95,9 +106,22 @@ class AnalysisView:
                 f"the 'kind' parameter of AnalysisView.from_result must be 'prediction' or "
                 f"'subset'; got {kind!r}"
             )
+        if not isinstance(plot_html, str | Path | None):
+            raise InputError(
+                "the 'plot_html' parameter of AnalysisView.from_result must be HTML text, a "
+                f"Path or None; got {type(plot_html).__name__}"
+            )
+        if not isinstance(plot_png, bytes | Path | None):
+            raise InputError(
+                "the 'plot_png' parameter of AnalysisView.from_result must be PNG bytes, a "
+                f"Path or None; got {type(plot_png).__name__}"
+            )
         table = result._repr_html_() if hasattr(result, "_repr_html_") else None
-        html_doc = Path(plot_html).read_text("utf-8") if isinstance(plot_html, Path) else plot_html
-        png = Path(plot_png).read_bytes() if isinstance(plot_png, Path) else plot_png
+        try:
+            html_doc = plot_html.read_text("utf-8") if isinstance(plot_html, Path) else plot_html
+            png = plot_png.read_bytes() if isinstance(plot_png, Path) else plot_png
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"AnalysisView.from_result: cannot read the plot file: {exc}") from exc
         sig = getattr(result, "signature", None)
         return cls(
             kind=kind,
@@ -107,6 +131,42 @@ class AnalysisView:
             plot_png=png,
             signature=dict(sig) if isinstance(sig, Mapping) else {},
         )
+
+
+def _check_duckdb_file(path: str) -> None:
+    """Refuse a file that is not a DuckDB database (the magic ``DUCK`` at byte 8), before
+    the first request opens it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the store: {exc.strerror or exc}") from exc
+    if head[8:12] != b"DUCK":
+        raise InputError(f"{path}: not an assay store (the file is not a DuckDB database)")
+
+
+def _check_cards(cards: object) -> dict[str, dict[str, dict[str, str]]]:
+    """Card fields as :func:`~assay.report.load_card_file` returns them."""
+    if cards is None:
+        return {}
+    if not isinstance(cards, Mapping) or set(cards) - {"tasks", "models"}:
+        raise InputError(
+            "the 'cards' parameter of ReportSource must map 'tasks' and/or 'models' to "
+            f"cards (see load_card_file); got {cards!r}"
+        )
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for section, allowed in (("tasks", DATA_CARD_FIELDS), ("models", MODEL_CARD_FIELDS)):
+        given = cards.get(section) or {}
+        if not isinstance(given, Mapping):
+            raise InputError(
+                f"the 'cards' parameter of ReportSource: {section} must map names to "
+                f"fields; got {type(given).__name__}"
+            )
+        out[section] = {
+            str(name): check_fields(fields, allowed, "ReportSource", f"cards.{section}.{name}")
+            for name, fields in given.items()
+        }
+    return out
 
 
 class ReportSource:
@@ -150,19 +210,40 @@ class ReportSource:
         if isinstance(store, Store):
             self._store: Store | None = store
             self.path = store.path
-        else:
+        elif isinstance(store, str | os.PathLike) and str(store):
             self._store = None
             self.path = str(store)
             if not Path(self.path).is_file():
                 raise InputError(f"{self.path}: no store at this path")
-        self.groups = dict(groups or {})
-        self.cards = {k: dict(v) for k, v in (cards or {}).items()}
+            _check_duckdb_file(self.path)
+        else:
+            raise InputError(
+                "the 'store' parameter of ReportSource must be a store file path or an "
+                f"assay.store.Store; got {store!r}"
+            )
+        self.groups = check_text_map(groups, "groups", "ReportSource")
+        self.cards = _check_cards(cards)
+        if isinstance(analyses, str | bytes) or not all(
+            isinstance(a, AnalysisView) for a in analyses
+        ):
+            raise InputError(
+                "the 'analyses' parameter of ReportSource must be a sequence of AnalysisView; "
+                f"got {analyses!r}"
+            )
         self._given = tuple(analyses)
+        if isinstance(contamination, str | bytes | Mapping):
+            raise InputError(
+                "the 'contamination' parameter of ReportSource must be a list of flags, each "
+                f"{{'model': ..., 'task': ..., 'reason': ...}}; got {contamination!r}"
+            )
         self.contamination = list(contamination or [])
-        self.confidence = confidence
-        self.resamples = resamples
+        self.confidence = check_confidence(confidence, "ReportSource")
+        for name, value in (("resamples", resamples), ("items_per_page", items_per_page)):
+            check_number(value, name, "ReportSource", low=1, strict=False, integer=True)
+        self.resamples = int(resamples)
+        resolve_rng(seed, "ReportSource")  # refuses a seed numpy cannot use, up front
         self.seed = seed
-        self.items_per_page = items_per_page
+        self.items_per_page = int(items_per_page)
         self._held: Store | None = None
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._fingerprint: tuple[Any, ...] | None = None
@@ -296,7 +377,13 @@ class ReportSource:
 
     def resolve(self, kind: str, key: str) -> str:
         """The name behind a slug, or an InputError."""
-        name = self.names()[kind].get(key)
+        names = self.names()
+        if kind not in names:
+            raise InputError(
+                f"the 'kind' parameter of ReportSource.resolve must be one of {list(names)}; "
+                f"got {kind!r}"
+            )
+        name = names[kind].get(key)
         if name is None:
             raise InputError(f"no {kind[:-1]} with key {key!r}")
         return name

@@ -354,8 +354,11 @@ def items_page(
 ) -> ItemsPage:
     """Page ``page`` (1-based) of the item explorer of ``task``: each item's input and
     target, and every model's output and score in the runs the leaderboard uses."""
-    if page < 1 or per_page < 1:
-        raise InputError(f"the page and per_page must be >= 1; got {page!r}, {per_page!r}")
+    for name, value in (("page", page), ("per_page", per_page)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(
+                f"the {name!r} parameter of items_page must be an integer >= 1; got {value!r}"
+            )
     col = next((t for t in board.tasks if t.task == task), None)
     if col is None:
         raise InputError(f"no item-level scores for task {task!r}")

@@ -56,6 +56,11 @@ def create_app(source: ReportSource) -> Any:
     ``/models/KEY/card.md``), plots as PNG (``/png/...``), ``/api/leaderboard.json`` and
     ``/static/...``. Keys are the slugs the pages link to.
     """
+    if not isinstance(source, ReportSource):
+        raise InputError(
+            "the 'source' parameter of create_app must be a ReportSource; "
+            f"got {type(source).__name__}"
+        )
     if not _HAVE_FASTAPI:
         raise PrerequisiteError("the web app needs fastapi: pip install 'assay[web]'")
     renderer = PageRenderer(source)

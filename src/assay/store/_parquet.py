@@ -21,6 +21,7 @@ Any engine that reads hive-partitioned Parquet reads it directly, e.g.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Final
@@ -28,8 +29,8 @@ from typing import Final
 import pyarrow as pa
 
 from assay._version import __version__
-from assay.errors import FormatError, StoreError
-from assay.schema import SCHEMAS, TABLES, TableName
+from assay.errors import FormatError, InputError, StoreError
+from assay.schema import SCHEMAS, TABLES, TableName, check_table
 from assay.store._migrations import SCHEMA_VERSION
 from assay.store._sql import execute
 from assay.store._store import Store, WriteSummary
@@ -66,7 +67,12 @@ def export_parquet(store: Store, directory: str | Path, *, overwrite: bool = Fal
     Path
         The dataset directory.
     """
-    out = Path(directory)
+    _check_store(store, "export_parquet")
+    out = _check_directory(directory, "export_parquet")
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"the 'directory' parameter of export_parquet must be a directory; {out} is a file"
+        )
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise StoreError(
@@ -79,9 +85,12 @@ def export_parquet(store: Store, directory: str | Path, *, overwrite: bool = Fal
             )
         shutil.rmtree(out)
     tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise StoreError(f"{out}: cannot create the dataset directory: {exc}") from exc
     counts: dict[str, int] = {}
     con = store.connection
     for table in TABLES:
@@ -120,8 +129,8 @@ def read_dataset_table(directory: str | Path, table: TableName) -> pa.Table:
     """Read one table of an exported dataset as Arrow, with the schema of :mod:`assay.schema`."""
     import duckdb
 
-    root = Path(directory) / table
-    schema = SCHEMAS[table]
+    root = _check_directory(directory, "read_dataset_table") / table
+    schema = SCHEMAS[check_table(table, "read_dataset_table")]
     relaxed = pa.schema([f.with_nullable(True) for f in schema])
     if not root.exists():
         return relaxed.empty_table()
@@ -166,6 +175,10 @@ def check_manifest(directory: str | Path, rows: dict[str, int] | None = None) ->
             field="schema_version",
         )
     expected = manifest.get("tables", {})
+    if not isinstance(expected, dict) or not all(isinstance(e, dict) for e in expected.values()):
+        raise FormatError(
+            manifest_path, "expected a mapping of table names to {'rows': n}", field="tables"
+        )
     for t, n in (rows or {}).items():
         listed = expected.get(t, {}).get("rows")
         if listed is not None and listed != n:
@@ -180,10 +193,27 @@ def check_manifest(directory: str | Path, rows: dict[str, int] | None = None) ->
 def import_parquet(store: Store, directory: str | Path) -> WriteSummary:
     """Upsert every table of a Parquet dataset written by :func:`export_parquet` into
     ``store``, in one transaction (a failure stores nothing)."""
-    check_manifest(directory)
+    _check_store(store, "import_parquet")
+    check_manifest(_check_directory(directory, "import_parquet"))
     tables = {t: read_dataset_table(directory, t) for t in TABLES}
     check_manifest(directory, {t: a.num_rows for t, a in tables.items()})
     return store.write({t: a for t, a in tables.items() if a.num_rows})
+
+
+def _check_store(store: object, func: str) -> None:
+    if not isinstance(store, Store):
+        raise InputError(
+            f"the 'store' parameter of {func} must be an assay.store.Store; "
+            f"got {type(store).__name__}"
+        )
+
+
+def _check_directory(directory: object, func: str) -> Path:
+    if not isinstance(directory, str | os.PathLike) or not str(directory):
+        raise InputError(
+            f"the 'directory' parameter of {func} must be a directory path; got {directory!r}"
+        )
+    return Path(directory)
 
 
 def _sql_path(path: Path) -> str:

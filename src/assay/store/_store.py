@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,16 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from assay.errors import InputError, StoreError
 from assay.schema import (
     KEYS,
+    NON_NEGATIVE,
     SCHEMAS,
     TABLES,
     VALUES,
     TableName,
+    check_table,
     records_to_table,
 )
 from assay.store._migrations import migrate
@@ -84,12 +88,26 @@ class Store:
     """
 
     def __init__(self, path: str | Path = DEFAULT_STORE, *, read_only: bool = False) -> None:
+        if not isinstance(path, str | os.PathLike) or not str(path):
+            raise InputError(
+                f"the 'path' parameter of Store must be a file path or ':memory:'; got {path!r}"
+            )
+        if not isinstance(read_only, bool):
+            raise InputError(
+                f"the 'read_only' parameter of Store must be True or False; got {read_only!r}"
+            )
         self.path = str(path)
         self.read_only = read_only
+        self._closed = False
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no store at this path")
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self.path}: cannot create the store's folder: {exc.strerror or exc}"
+                ) from exc
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
@@ -102,6 +120,11 @@ class Store:
         """Close the file. The object cannot be used afterwards."""
         with self._lock:
             self._con.close()
+            self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed; open a new Store to use it")
 
     def __enter__(self) -> Store:
         return self
@@ -139,8 +162,14 @@ class Store:
         InputError
             A table name, column, key or enumerated value is invalid (nothing was stored).
         """
+        self._check_open()
         if self.read_only:
             raise StoreError(f"{self.path}: the store is open read-only")
+        if not isinstance(tables, Mapping):
+            raise InputError(
+                "the 'tables' parameter of Store.write must map table names to rows; "
+                f"got {type(tables).__name__}"
+            )
         prepared = {name: self._prepare(name, rows) for name, rows in tables.items()}
         new: dict[str, int] = {}
         replaced: dict[str, int] = {}
@@ -161,9 +190,7 @@ class Store:
         return WriteSummary(new=new, replaced=replaced)
 
     def _prepare(self, name: str, rows: pa.Table | Iterable[object]) -> pa.Table:
-        if name not in SCHEMAS:
-            raise InputError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}")
-        table_name: TableName = name  # type: ignore[assignment]
+        table_name = check_table(name, "Store.write")
         schema = SCHEMAS[table_name]
         table = rows if isinstance(rows, pa.Table) else records_to_table(table_name, rows)
         unknown = [c for c in table.column_names if c not in schema.names]
@@ -215,6 +242,14 @@ class Store:
                 raise InputError(
                     f"table {name!r}, row {row}, column {col_name!r}: expected one of "
                     f"{list(allowed)}; got {col[row].as_py()!r}"
+                )
+        for col_name in NON_NEGATIVE[name]:
+            negative = pc.fill_null(pc.less(table.column(col_name), 0), False)
+            if pc.any(negative).as_py():
+                row = pc.index(negative, True).as_py()
+                raise InputError(
+                    f"table {name!r}, row {row}, column {col_name!r}: expected a value >= 0; "
+                    f"got {table.column(col_name)[row].as_py()!r}"
                 )
         for col_name in ("task", "model_id", "run_id", "item_id", "model_a", "model_b"):
             if col_name in schema.names and col_name in KEYS[name]:
@@ -353,9 +388,21 @@ class Store:
         format
             ``"arrow"`` (a :class:`pyarrow.Table`), ``"pandas"`` or ``"polars"``.
         """
-        if table not in SCHEMAS:
+        check_table(table, "Store.read")
+        if format not in ("arrow", "pandas", "polars"):
             raise InputError(
-                f"the 'table' parameter of Store.read must be one of {list(TABLES)}; got {table!r}"
+                "the 'format' parameter of Store.read must be 'arrow', 'pandas' or 'polars'; "
+                f"got {format!r}"
+            )
+        if isinstance(columns, str | bytes):
+            raise InputError(
+                "the 'columns' parameter of Store.read must be a list of column names; "
+                f"got the string {columns!r}"
+            )
+        if where is not None and not isinstance(where, Mapping):
+            raise InputError(
+                "the 'where' parameter of Store.read must map columns to values; "
+                f"got {type(where).__name__}"
             )
         names = SCHEMAS[table].names
         cols = list(columns) if columns is not None else names
@@ -368,6 +415,7 @@ class Store:
         for col, value in (where or {}).items():
             if col not in names:
                 raise InputError(f"table {table!r} has no column {col!r} to filter on")
+            _check_filter_value(table, col, value)
             if value is None:
                 clauses.append(f'"{col}" IS NULL')
             elif isinstance(value, list | tuple | set | frozenset):
@@ -376,10 +424,10 @@ class Store:
                     clauses.append("FALSE")
                     continue
                 clauses.append(f'"{col}" IN ({", ".join("?" * len(values))})')
-                params.extend(values)
+                params.extend(_python_value(v) for v in values)
             else:
                 clauses.append(f'"{col}" = ?')
-                params.append(value)
+                params.append(_python_value(value))
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         key_order = [k for k in KEYS[table] if k in cols]
@@ -396,6 +444,18 @@ class Store:
         The store's tables are the names of :data:`assay.schema.TABLES`. Use ``?``
         placeholders and ``params`` for values.
         """
+        self._check_open()
+        if not isinstance(sql, str):
+            raise InputError(
+                f"the 'sql' parameter of Store.query must be a string; got {type(sql).__name__}"
+            )
+        if params is not None and (
+            isinstance(params, str | bytes) or not isinstance(params, Sequence)
+        ):
+            raise InputError(
+                "the 'params' parameter of Store.query must be a list of values for the "
+                f"'?' placeholders; got {params!r}"
+            )
         with self._lock:
             try:
                 return self._con.sql(sql, params=list(params or [])).to_arrow_table()
@@ -404,8 +464,8 @@ class Store:
 
     def count(self, table: TableName) -> int:
         """The number of rows of ``table``."""
-        if table not in SCHEMAS:
-            raise InputError(f"unknown table {table!r}; expected one of {list(TABLES)}")
+        check_table(table, "Store.count")
+        self._check_open()
         with self._lock:
             return self._one(f'SELECT count(*) FROM "{table}"')
 
@@ -418,6 +478,28 @@ class Store:
         """The underlying DuckDB connection, for engines that want it (e.g. the bulk
         Parquet import). Writes through it bypass validation; prefer :meth:`write`."""
         return self._con
+
+
+def _check_filter_value(table: TableName, col: str, value: Any) -> None:
+    """Raise an :class:`InputError` when a ``where`` value cannot be compared with the
+    column (a string for a number column, a number for a text column, ...)."""
+    if value is None:
+        return
+    values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+    col_type = SCHEMAS[table].field(col).type
+    try:
+        pa.array(values, type=col_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise InputError(
+            f"the 'where' parameter of Store.read: column {col!r} of table {table!r} holds "
+            f"{col_type} values; got {value!r}"
+        ) from exc
+
+
+def _python_value(value: Any) -> Any:
+    """A numpy scalar (a value taken from a numpy or pandas column) as the Python value
+    DuckDB binds."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _convert(table: pa.Table, format: Frame) -> Any:

@@ -31,6 +31,7 @@ __all__ = [
     "float_array",
     "float_vector",
     "is_real",
+    "required_names",
     "seed_of",
 ]
 
@@ -89,8 +90,10 @@ def check_number(
         )
 
 
-def check_confidence(confidence: float, func: str) -> None:
+def check_confidence(confidence: float, func: str) -> float:
+    """``confidence`` as a float, when it is a number in (0, 1)."""
     check_open_unit(confidence, "confidence", func)
+    return float(confidence)
 
 
 def check_resamples(resamples: int, func: str, minimum: int = 1) -> None:
@@ -129,6 +132,11 @@ def check_names(value: object, name: str, func: str, *, one: bool = False) -> li
     """
     if value is None:
         return None
+    return required_names(value, name, func, one=one)
+
+
+def required_names(value: object, name: str, func: str, *, one: bool = False) -> list[str]:
+    """The names in ``value`` as a list, as :func:`check_names` but ``None`` refused."""
     if isinstance(value, str) and one:
         return [value]
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
