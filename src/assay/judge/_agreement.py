@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -155,6 +155,36 @@ def _check_literal(value: Any, options: Any, name: str, where: str) -> None:
         )
 
 
+def _rater(labels: Any, name: str, where: str) -> list[Any]:
+    """One rater's labels as a list (a string is one label, not a list of them)."""
+    if isinstance(labels, str | bytes) or not isinstance(labels, Iterable):
+        raise InputError(
+            f"the {name!r} parameter of {where} must be a sequence of labels, one per unit; "
+            f"got {type(labels).__name__}"
+        )
+    return list(labels)
+
+
+def _check_hashable(values: Iterable[Any], where: str) -> None:
+    """Labels are compared as dictionary keys: each must be hashable (a number or a string)."""
+    for v in values:
+        try:
+            hash(v)
+        except TypeError:
+            raise InputError(
+                f"{where}: a label must be a single value such as a number or a string; got {v!r}"
+            ) from None
+
+
+def _sorted_labels(values: Iterable[Any]) -> list[Any]:
+    """Distinct labels in order; labels of different types are ordered by type, then value."""
+    distinct = set(values)
+    try:
+        return sorted(distinct)
+    except TypeError:
+        return sorted(distinct, key=lambda v: (str(type(v)), v))
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float | np.floating) and math.isnan(value))
 
@@ -268,7 +298,15 @@ def cohen_kappa(
         _check_literal(weights, Weights, "weights", where)
     _check_literal(nan_policy, NanPolicy, "nan_policy", where)
     check_resampling(resamples, confidence, where)
-    r1, r2 = list(rater1), list(rater2)
+    r1, r2 = _rater(rater1, "rater1", where), _rater(rater2, "rater2", where)
+    _check_hashable((*r1, *r2), where)
+    if labels is not None:
+        order = _rater(labels, "labels", where)
+        _check_hashable(order, where)
+        if len(set(order)) != len(order):
+            raise InputError(
+                f"the 'labels' parameter of {where} must list distinct categories; got {order}"
+            )
     if len(r1) != len(r2):
         raise InputError(
             f"{where}: the raters labelled different numbers of units ({len(r1)} and {len(r2)})"
@@ -285,7 +323,7 @@ def cohen_kappa(
     r2 = [b for b, k in zip(r2, keep, strict=True) if k]
     if not r1:
         raise InputError(f"{where}: no unit has labels from both raters")
-    cats = list(labels) if labels is not None else sorted(set(r1) | set(r2))
+    cats = list(labels) if labels is not None else _sorted_labels((*r1, *r2))
     index = {c: i for i, c in enumerate(cats)}
     unknown = sorted({str(v) for v in (*r1, *r2) if v not in index})
     if unknown:
@@ -400,6 +438,7 @@ def fleiss_kappa(
                 f"{where}: unit {missing[0]} (0-based) has a missing label; Fleiss' kappa "
                 "needs every rater on every unit (use krippendorff_alpha for missing data)"
             )
+        _check_hashable(arr.ravel(), where)
         cats = sorted({v for v in arr.ravel()}, key=lambda v: (str(type(v)), v))
         index = {c: j for j, c in enumerate(cats)}
         codes = np.vectorize(index.__getitem__, otypes=[np.intp])(arr)
@@ -529,6 +568,7 @@ def krippendorff_alpha(
     arr = _as_matrix(data, where)
     present = np.vectorize(lambda v: not _missing(v), otypes=[bool])(arr)
     seen = [v for v in arr[present]]
+    _check_hashable(seen, where)
     if level != "nominal":
         bad = [v for v in seen if not isinstance(v, int | float | np.integer | np.floating)]
         if bad or any(isinstance(v, bool) for v in seen):
@@ -536,6 +576,13 @@ def krippendorff_alpha(
                 f"{where}: level={level!r} needs numeric labels; got {bad[0]!r}"
                 if bad
                 else f"{where}: level={level!r} needs numeric labels, not booleans"
+            )
+        if not all(math.isfinite(v) for v in seen):
+            raise InputError(f"{where}: level={level!r} needs finite numeric labels; got inf")
+        if level == "ratio" and any(v < 0 for v in seen):
+            raise InputError(
+                f"{where}: level='ratio' needs labels >= 0 (a ratio scale has a true zero); "
+                f"got {min(seen)!r}"
             )
     cats = (
         sorted(set(seen), key=lambda v: (str(type(v)), v))

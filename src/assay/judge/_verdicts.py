@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, Literal, TypeVar, get_args
 
@@ -33,6 +33,7 @@ from assay.judge._agreement import (
     check_resampling,
     krippendorff_alpha,
 )
+from assay.schema import Position
 
 __all__ = [
     "JudgeAgreement",
@@ -58,6 +59,24 @@ def _frame(data: Any, where: str, *, need_item: bool) -> pd.DataFrame:
             f"{where}: the verdicts have no 'item_id' column; verdicts are matched per item "
             f"(the store's comparisons columns); got {list(frame.columns)}"
         )
+    if "position" in frame.columns:
+        position = frame["position"].fillna("").astype(str)
+        bad = ~position.isin(get_args(Position))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{where}: row {i} (0-based) has position {position.iloc[i]!r}; a position must "
+                "be 'ab' (model_a shown first), 'ba' or empty"
+            )
+    if "replicate" in frame.columns:
+        replicate = pd.to_numeric(frame["replicate"].fillna(0), errors="coerce")
+        bad = ~(np.isfinite(replicate) & (replicate == np.round(replicate)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{where}: row {i} (0-based) has replicate {frame['replicate'].iloc[i]!r}; a "
+                "replicate must be an integer"
+            )
     out = pd.DataFrame(
         {
             "task": frame["task"].astype(str) if "task" in frame.columns else "",
@@ -70,7 +89,9 @@ def _frame(data: Any, where: str, *, need_item: bool) -> pd.DataFrame:
                 frame["position"].fillna("").astype(str) if "position" in frame.columns else ""
             ),
             "replicate": (
-                frame["replicate"].fillna(0).astype(int) if "replicate" in frame.columns else 0
+                pd.to_numeric(frame["replicate"].fillna(0)).astype(int)
+                if "replicate" in frame.columns
+                else 0
             ),
         }
     )
@@ -92,6 +113,15 @@ def _frame(data: Any, where: str, *, need_item: bool) -> pd.DataFrame:
     label[(w == "b") & ~flipped] = _HI
     out["lo"], out["hi"], out["label"] = lo, hi, label
     return out
+
+
+def _judges(judges: Any, where: str) -> list[str]:
+    """The 'judges' parameter as a list of names (a single string is not a list of them)."""
+    if isinstance(judges, str) or not isinstance(judges, Iterable):
+        raise InputError(
+            f"the 'judges' parameter of {where} must be a list of judge names; got {judges!r}"
+        )
+    return list(judges)
 
 
 def _interval(draws: NDArray[np.float64], confidence: float) -> tuple[float, float] | None:
@@ -309,7 +339,7 @@ def judge_agreement(
             f"{sorted(frame['judge_kind'].unique())}"
         )
     others = frame[frame["judge_kind"] != reference]
-    names = sorted(others["judge"].unique()) if judges is None else list(judges)
+    names = sorted(others["judge"].unique()) if judges is None else _judges(judges, where)
     unknown = [j for j in names if j not in set(others["judge"])]
     if unknown:
         raise InputError(
@@ -608,7 +638,7 @@ def position_bias(
             "'model_a_first' if model_a was shown first"
         )
     pool = frame[frame["judge_kind"] != "human"] if judges is None else frame
-    names = sorted(pool["judge"].unique()) if judges is None else list(judges)
+    names = sorted(pool["judge"].unique()) if judges is None else _judges(judges, where)
     unknown = [j for j in names if j not in set(frame["judge"])]
     if unknown:
         raise InputError(

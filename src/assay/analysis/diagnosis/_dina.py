@@ -13,6 +13,7 @@ from assay._version import __version__
 from assay.analysis.diagnosis._mastery import SkillMastery
 from assay.analysis.diagnosis._qmatrix import QMatrix
 from assay.analysis.irt._matrix import ItemMatrix, as_array
+from assay.analysis.stats._inputs import check_number
 from assay.errors import ConvergenceWarning, InputError, NotFittedError
 
 __all__ = ["DINA", "prepare"]
@@ -40,7 +41,13 @@ def prepare(
         q = Q.align(items) if Q.items != items else Q
         Qa, skills = q.Q, q.skills
     else:
-        Qa = np.asarray(Q)
+        try:
+            Qa = np.asarray(Q)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"the 'Q' parameter of {caller} must be an items x skills matrix of 0/1 "
+                f"(rows of equal length); {exc}"
+            ) from None
         if Qa.ndim != 2 or Qa.shape[0] != N:
             raise InputError(
                 f"the 'Q' parameter of {caller} must be an items x skills matrix with {N} "
@@ -113,6 +120,7 @@ class DINA:
             raise InputError(
                 f"the 'max_iter' parameter of DINA must be an int >= 1; got {self.max_iter!r}"
             )
+        check_number(self.tol, "tol", "DINA", low=0.0)
         Yf, W, Qa, models, items, skills = prepare(Y, Q, "DINA.fit")
         K = Qa.shape[1]
         if K > MAX_SKILLS:

@@ -14,6 +14,7 @@ from assay.analysis.diagnosis._mastery import SkillMastery
 from assay.analysis.diagnosis._qmatrix import QMatrix
 from assay.analysis.irt._matrix import ItemMatrix
 from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import ConvergenceWarning, InputError, NotFittedError
 
 __all__ = ["FinCDM"]
@@ -96,13 +97,9 @@ class FinCDM:
                 f"the 'resamples' parameter of FinCDM must be an int >= 0; got {self.resamples!r}"
             )
         for name in ("beta", "lam"):
-            v = getattr(self, name)
-            if not isinstance(v, int | float) or v < 0:
-                raise InputError(f"the '{name}' parameter of FinCDM must be >= 0; got {v!r}")
-        if not 0 < self.confidence < 1:
-            raise InputError(
-                f"the 'confidence' parameter of FinCDM must be in (0, 1); got {self.confidence!r}"
-            )
+            check_number(getattr(self, name), name, "FinCDM", low=0.0, strict=False)
+        check_number(self.tol, "tol", "FinCDM", low=0.0)
+        check_confidence(self.confidence, "FinCDM")
 
     def fit(self, Y: ItemMatrix | NDArray[np.float64] | Any, Q: QMatrix | Any) -> Self:
         """Fit on a models x items score matrix and the items x skills Q-matrix."""

@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay._display import html_table, rich_table
+from assay.analysis.stats._inputs import check_number
+from assay.errors import InputError
 
 __all__ = ["LackingSkill", "SkillMastery"]
 
@@ -59,6 +61,12 @@ class SkillMastery:
 
     def lacking(self, threshold: float = 0.5) -> tuple[LackingSkill, ...]:
         """Skills each model lacks: the whole interval lies below ``threshold``."""
+        check_number(threshold, "threshold", "SkillMastery.lacking", low=0.0, strict=False)
+        if threshold > 1:
+            raise InputError(
+                f"the 'threshold' parameter of SkillMastery.lacking must be in [0, 1]; got "
+                f"{threshold!r}"
+            )
         rows, cols = np.nonzero(self.high < threshold)
         return tuple(
             LackingSkill(

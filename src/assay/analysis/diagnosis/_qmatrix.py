@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,11 @@ class QMatrix:
 
     def align(self, items: Sequence[str]) -> QMatrix:
         """The rows for ``items`` (in that order); an error names items without tags."""
+        if isinstance(items, str) or not isinstance(items, Iterable):
+            raise InputError(
+                f"the 'items' parameter of QMatrix.align must be a list of item ids; got {items!r}"
+            )
+        items = list(items)
         pos = {label: k for k, label in enumerate(self.items)}
         missing = [i for i in items if i not in pos]
         if missing:
@@ -96,6 +101,13 @@ def q_matrix(
             )
         frame = source if task is None or "task" not in source else source[source.task == task]
         ids = _labels(frame)
+        labels = pd.Series(ids, dtype=object)
+        dup = sorted(set(labels[labels.duplicated()]))
+        if dup:
+            raise InputError(
+                f"q_matrix: the frame has more than one row for item(s) {dup[:5]}; give each "
+                f"item one row with all its skills (a list or a comma-separated string in {col!r})"
+            )
         tags = [_tags(v) for v in frame[col]]
     else:
         raise InputError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +14,8 @@ from scipy.stats import norm
 from assay._display import html_table, rich_table
 from assay._version import __version__
 from assay.analysis.irt._matrix import ItemMatrix, as_array
+from assay.analysis.irt._model import IRT
+from assay.analysis.stats._inputs import check_number
 from assay.errors import InputError
 
 __all__ = ["IRTDiagnostics", "ItemDiagnostic", "LocalDependence", "irt_diagnostics"]
@@ -197,22 +201,25 @@ def irt_diagnostics(
     identification of local dependence in the Rasch model using residual correlations.
     *Applied Psychological Measurement*, 41(3), 178-194.
     """
-    if not hasattr(irt, "difficulty_"):
-        from assay.errors import NotFittedError
-
-        raise NotFittedError("irt_diagnostics needs a fitted IRT; call fit first")
+    if not isinstance(irt, IRT):
+        raise InputError(
+            f"the 'irt' parameter of irt_diagnostics must be a fitted IRT; got {type(irt).__name__}"
+        )
+    irt._check_fitted("irt_diagnostics")
     arr, _ = as_array(Y, "irt_diagnostics")
     if arr.shape != (irt.ability_.shape[0], irt.difficulty_.shape[0]):
         raise InputError(
             f"irt_diagnostics needs the matrix the IRT was fitted on "
             f"({irt.ability_.shape[0]} x {irt.difficulty_.shape[0]}); got {arr.shape}"
         )
-    lo, hi = fit_range
-    if not 0 < lo < 1 < hi:
+    lo, hi = _fit_range(fit_range)
+    check_number(q3_threshold, "q3_threshold", "irt_diagnostics", low=-math.inf)
+    check_number(alpha, "alpha", "irt_diagnostics", low=0.0)
+    if alpha >= 1:
         raise InputError(
-            f"the 'fit_range' parameter of irt_diagnostics must be (low, high) with "
-            f"0 < low < 1 < high; got {fit_range!r}"
+            f"the 'alpha' parameter of irt_diagnostics must be in (0, 1); got {alpha!r}"
         )
+    check_number(max_pairs, "max_pairs", "irt_diagnostics", low=0, strict=False, integer=True)
     ok_m = np.isfinite(irt.ability_).all(axis=1)
     ok_i = np.isfinite(irt.difficulty_)
     W = np.isfinite(arr) & ok_m[:, None] & ok_i[None, :]
@@ -291,6 +298,24 @@ def irt_diagnostics(
             "seed": None,
         },
     )
+
+
+def _fit_range(fit_range: Any) -> tuple[float, float]:
+    """``(low, high)`` with ``0 < low < 1 < high``."""
+    ok = (
+        isinstance(fit_range, Sequence | np.ndarray)
+        and len(fit_range) == 2
+        and all(
+            isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            for v in fit_range
+        )
+    )
+    if not ok or not 0 < fit_range[0] < 1 < fit_range[1]:
+        raise InputError(
+            f"the 'fit_range' parameter of irt_diagnostics must be (low, high) with "
+            f"0 < low < 1 < high; got {fit_range!r}"
+        )
+    return float(fit_range[0]), float(fit_range[1])
 
 
 def _item_rest(Y: NDArray[np.float64], W: NDArray[np.float64]) -> NDArray[np.float64]:

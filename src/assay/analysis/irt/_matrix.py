@@ -122,7 +122,7 @@ def item_matrix(source: Any, task: str | None = None, metric: str | None = None)
         {
             "model_id": frame["model_id"].astype(str).to_numpy(),
             "item_id": item.to_numpy(),
-            "value": pd.to_numeric(frame["value"], errors="raise").astype(np.float64).to_numpy(),
+            "value": _numbers(frame["value"]),
         }
     )
     cells = long.groupby(["model_id", "item_id"], sort=True)["value"].mean()
@@ -135,12 +135,25 @@ def item_matrix(source: Any, task: str | None = None, metric: str | None = None)
     lo, hi = float(np.nanmin(Y)), float(np.nanmax(Y))
     if lo < 0 or hi > 1 or not np.isfinite(lo) or not np.isfinite(hi):
         raise InputError(
-            f"item scores must lie in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]; rescale "
-            "them first (e.g. grades 1-10 -> (g - 1) / 9)"
+            f"item_matrix: the item scores (column 'value') must lie in [0, 1]; got values in "
+            f"[{lo:.4g}, {hi:.4g}]; rescale them first (e.g. grades 1-10 -> (g - 1) / 9)"
         )
     observed = Y[np.isfinite(Y)]
     binary = bool(np.all((observed == 0) | (observed == 1)))
     return ItemMatrix(Y=Y, models=models, items=items, binary=binary)
+
+
+def _numbers(values: pd.Series) -> NDArray[np.float64]:
+    """The 'value' column as floats; an error names the first cell that is not a number."""
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = parsed.isna().to_numpy() & values.notna().to_numpy()
+    if bad.any():
+        first = values.to_numpy()[bad][0]
+        raise InputError(
+            f"item_matrix: column 'value' must hold numbers (scores in [0, 1]); got {first!r} "
+            f"in {int(bad.sum())} row(s)"
+        )
+    return np.asarray(parsed, dtype=np.float64)
 
 
 def _read(source: Any, task: str | None) -> pd.DataFrame:
@@ -170,11 +183,19 @@ def _read(source: Any, task: str | None) -> pd.DataFrame:
 def as_array(Y: Any, caller: str) -> tuple[NDArray[np.float64], tuple[str, ...] | None]:
     """The float array and item labels of an ``ItemMatrix`` or array, checked to be in [0, 1]."""
     items = getattr(Y, "items", None) if isinstance(Y, ItemMatrix) else None
-    arr = np.array(Y.Y if isinstance(Y, ItemMatrix) else Y, dtype=np.float64)
+    try:
+        arr = np.array(Y.Y if isinstance(Y, ItemMatrix) else Y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"the 'Y' parameter of {caller} must be a models x items matrix of scores in "
+            f"[0, 1] (NaN = missing), with rows of equal length; {exc}"
+        ) from None
     if arr.ndim != 2:
         raise InputError(
             f"the 'Y' parameter of {caller} must be a models x items matrix; got shape {arr.shape}"
         )
+    if arr.size == 0:
+        raise InputError(f"the 'Y' parameter of {caller} is empty; got shape {arr.shape}")
     if np.isinf(arr).any():
         raise InputError(f"the 'Y' parameter of {caller} has infinite values; use NaN for missing")
     if np.isfinite(arr).any():

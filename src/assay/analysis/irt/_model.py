@@ -22,6 +22,7 @@ from assay.analysis.irt._solver import (
     item_newton,
     max_change,
 )
+from assay.analysis.stats._inputs import check_confidence
 from assay.errors import ConvergenceWarning, DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = ["IRT", "AbilityEstimate", "IRTModel", "ScoreKind"]
@@ -64,6 +65,7 @@ class AbilityEstimate:
         """Normal-approximation interval of each ability dimension."""
         from scipy.stats import norm
 
+        check_confidence(confidence, "AbilityEstimate.confidence_interval")
         z = float(norm.ppf(0.5 + confidence / 2))
         return self.ability - z * self.se, self.ability + z * self.se
 
@@ -370,6 +372,13 @@ class IRT:
             if missing:
                 raise InputError(f"unknown item(s) for {caller}: {missing[:5]}")
             return np.array([pos[str(i)] for i in idx.ravel()], dtype=np.int64)
+        if idx.dtype.kind not in "iuf" or (
+            idx.dtype.kind == "f" and not np.all(np.isfinite(idx) & (idx == np.round(idx)))
+        ):
+            raise InputError(
+                f"the 'items' parameter of {caller} must hold item indices (integers), item "
+                f"labels or a boolean mask; got {np.asarray(items).ravel()[:5].tolist()}"
+            )
         idx = idx.astype(np.int64).ravel()
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise InputError(f"item indices for {caller} must lie in [0, {n}); got {idx.max()}")
@@ -378,7 +387,9 @@ class IRT:
     def _ability(self, ability: Any, caller: str) -> NDArray[np.float64]:
         if ability is None:
             return self.ability_
-        theta = np.asarray(ability, dtype=np.float64)
+        theta = _floats(ability, "ability", caller)
+        if not np.all(np.isfinite(theta)):
+            raise InputError(f"the 'ability' parameter of {caller} must be finite; got {ability!r}")
         d = self.discrimination_.shape[1]
         if theta.ndim == 0 or (theta.ndim == 1 and d > 1):
             theta = theta.reshape(1, -1)
@@ -456,19 +467,39 @@ class IRT:
                 f"the 'method' parameter of IRT.estimate_ability must be one of "
                 f"{list(get_args(AbilityMethod))}; got {method!r}"
             )
+        d = self.discrimination_.shape[1]
+        if method == "eap" and d != 1:
+            raise InputError("IRT.estimate_ability(method='eap') needs dims == 1; use 'map'")
         idx = self._items(items, "IRT.estimate_ability")
-        y = np.asarray(responses, dtype=np.float64).ravel()
+        y = _floats(responses, "responses", "IRT.estimate_ability").ravel()
         if y.shape != idx.shape:
             raise InputError(f"IRT.estimate_ability got {y.size} responses for {idx.size} items")
+        if np.isinf(y).any():
+            raise InputError(
+                "the 'responses' of IRT.estimate_ability must lie in [0, 1] (NaN = skipped); "
+                "got infinite values"
+            )
         ok = np.isfinite(y) & np.isfinite(self.difficulty_[idx])
         if ok.any() and (y[ok].min() < 0 or y[ok].max() > 1):
             raise InputError("the 'responses' of IRT.estimate_ability must lie in [0, 1]")
+        if not ok.any():
+            warnings.warn(
+                "IRT.estimate_ability got no scored item (every response NaN, or only items "
+                "without parameters); the estimate is the prior: ability 0 with the prior's spread",
+                DegenerateDataWarning,
+                stacklevel=2,
+            )
         y, idx = y[ok], idx[ok]
         a, b = self.discrimination_[idx], self.difficulty_[idx]
-        d = a.shape[1]
         prior_cov = self.ability_cov_ + 1e-9 * np.eye(d)
-        if method == "eap" and d != 1:
-            raise InputError("IRT.estimate_ability(method='eap') needs dims == 1; use 'map'")
+        if not y.size:
+            return AbilityEstimate(
+                ability=np.zeros(d),
+                se=np.sqrt(np.diag(prior_cov)),
+                cov=prior_cov,
+                n_items=0,
+                method=method,
+            )
         prec = np.asarray(np.linalg.inv(prior_cov), dtype=np.float64)
         theta = np.zeros((1, d))
         Y = y[None, :]
@@ -517,6 +548,17 @@ class IRT:
             f"IRT(model={self.model!r}, dims={self.dims!r}, scores={self.scores!r}, "
             f"max_iter={self.max_iter!r}, tol={self.tol!r}, seed={self.seed!r})"
         )
+
+
+def _floats(value: Any, name: str, caller: str) -> NDArray[np.float64]:
+    """``value`` as a float array; an InputError names the parameter when it is not numbers."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"the {name!r} parameter of {caller} must be an array of numbers (rows of equal "
+            f"length); {exc}"
+        ) from None
 
 
 def _constant_items(

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from assay.analysis.stats._inputs import check_confidence
 from assay.analysis.subset._estimate import ScoreEstimate, _ability, _make_estimate, _proba
-from assay.analysis.subset._selection import Selection
+from assay.analysis.subset._selection import Selection, check_irt
 from assay.errors import InputError, NotFittedError
 
 __all__ = ["AdaptiveTest"]
@@ -55,6 +56,13 @@ class AdaptiveTest:
 
     def run(self, answer: Callable[[int], float]) -> AdaptiveTest:
         """Ask ``budget`` items; ``answer(item_index)`` returns the score in [0, 1]."""
+        check_irt(self.irt, "AdaptiveTest")
+        check_confidence(self.confidence, "AdaptiveTest")
+        if not callable(answer):
+            raise InputError(
+                "the 'answer' parameter of AdaptiveTest.run must be a function of the item "
+                f"index returning its score in [0, 1]; got {type(answer).__name__}"
+            )
         a = self._discrimination()
         n_items = a.shape[0]
         if (
@@ -77,7 +85,13 @@ class AdaptiveTest:
             p = _proba(self.irt, theta, all_items)
             info = np.where(available, norms * p * (1 - p), -np.inf)
             item = int(info.argmax())
-            score = float(answer(item))
+            got = answer(item)
+            try:
+                score = float(got)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"the answer to item {item} must be a score in [0, 1]; got {got!r}"
+                ) from None
             if not 0.0 <= score <= 1.0:
                 raise InputError(f"the answer to item {item} must be in [0, 1]; got {score!r}")
             asked.append(item)

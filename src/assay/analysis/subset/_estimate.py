@@ -36,7 +36,8 @@ from scipy.stats import norm
 
 from assay._display import html_table, rich_table
 from assay._version import __version__
-from assay.analysis.subset._selection import Selection, as_matrix
+from assay.analysis.stats._inputs import check_confidence, check_number
+from assay.analysis.subset._selection import Selection, as_matrix, check_irt
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = ["EstimatorMethod", "ScoreEstimate", "ScoreEstimator"]
@@ -225,16 +226,19 @@ class ScoreEstimator:
                 f"the 'method' parameter of ScoreEstimator must be one of "
                 f"{list(get_args(EstimatorMethod))}; got {self.method!r}"
             )
-        if not 0.0 < self.confidence < 1.0:
-            raise InputError(
-                f"the 'confidence' parameter of ScoreEstimator must be in (0, 1); "
-                f"got {self.confidence!r}"
-            )
+        check_confidence(self.confidence, "ScoreEstimator")
         if not isinstance(selection, Selection):
             raise InputError(
                 f"the 'selection' parameter of ScoreEstimator.fit must be a Selection; "
                 f"got {type(selection).__name__}"
             )
+        if self.method != "mean":
+            if self.irt is None:
+                check_number(
+                    self.irt_dims, "irt_dims", "ScoreEstimator", low=1, strict=False, integer=True
+                )
+            else:
+                check_irt(self.irt, "ScoreEstimator", selection.n_items)
         arr, _ = as_matrix(Y, selection.item_ids, caller="ScoreEstimator.fit")
         self.selection_ = selection
         self.irt_ = None
@@ -355,7 +359,10 @@ class ScoreEstimator:
         est_obj: ScoreEstimator = self
         if not observed.all():
             if not observed.any():
-                raise InputError("no scores on any selected item; nothing to estimate from")
+                raise InputError(
+                    "ScoreEstimator.estimate: no scores on any selected item; nothing to "
+                    "estimate from"
+                )
             warnings.warn(
                 f"{int((~observed).sum())} of {sel.budget} selected items have no score; "
                 "estimating from the others",
@@ -409,22 +416,36 @@ class ScoreEstimator:
 
     @staticmethod
     def _responses(responses: Any, sel: Selection) -> NDArray[np.float64]:
-        if isinstance(responses, dict):
-            y = np.array([float(responses.get(i, np.nan)) for i in sel.items], dtype=np.float64)
-        else:
-            y = np.asarray(responses, dtype=np.float64).ravel()
+        where = "the 'responses' parameter of ScoreEstimator.estimate"
+        try:
+            if isinstance(responses, dict):
+                y = np.array([float(responses.get(i, np.nan)) for i in sel.items], dtype=np.float64)
+            else:
+                y = np.asarray(responses, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{where} must hold scores (numbers in [0, 1]); {exc}") from None
         if y.size != sel.budget:
-            raise InputError(f"expected one score per selected item ({sel.budget}); got {y.size}")
+            raise InputError(
+                f"{where}: expected one score per selected item ({sel.budget}); got {y.size}"
+            )
+        if np.isinf(y).any():
+            raise InputError(f"{where}: scores must lie in [0, 1] (NaN = missing); got inf")
         fin = y[np.isfinite(y)]
         if fin.size and (fin.min() < 0 or fin.max() > 1):
             raise InputError(
-                f"scores must lie in [0, 1]; got values in [{fin.min():.4g}, {fin.max():.4g}]"
+                f"{where}: scores must lie in [0, 1]; got values in "
+                f"[{fin.min():.4g}, {fin.max():.4g}]"
             )
         return y
 
     def estimate_many(self, R: Any) -> list[ScoreEstimate]:
         """:meth:`estimate` for each row of ``R`` (models x selected items)."""
-        arr = np.asarray(R, dtype=np.float64)
+        try:
+            arr = np.asarray(R, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"estimate_many needs a models x selected-items matrix of scores; {exc}"
+            ) from None
         if arr.ndim != 2:
             raise InputError(
                 f"estimate_many needs a models x selected-items matrix; got {arr.shape}"

@@ -10,8 +10,9 @@ is better: the model needs less help). In assay the levels are a task's prompt v
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ import pandas as pd
 from assay._display import html_table, rich_table
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import CellLevels, bootstrap_means, resolve_rng
+from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.errors import DegenerateDataWarning, InputError
 
 __all__ = ["HPT_PENALTIES", "HPScoreCell", "HPScores", "hp_score"]
@@ -203,27 +205,37 @@ def hp_score(
     Budagam, D. et al. (2024). Hierarchical prompting taxonomy: a universal evaluation
     framework for large language models. arXiv:2406.12644 (code: devichand579/HPT).
     """
+    if isinstance(levels, str) or not isinstance(levels, Iterable):
+        raise InputError(
+            "the 'levels' parameter of hp_score must be a list of prompt variants in order; "
+            f"got {levels!r}"
+        )
     levels = [str(v) for v in levels]
     if not levels or len(set(levels)) != len(levels):
         raise InputError(
             f"the 'levels' parameter of hp_score must name distinct prompt variants; got {levels}"
         )
-    if not np.isfinite(penalty) or penalty < 0:
-        raise InputError(f"the 'penalty' parameter of hp_score must be >= 0; got {penalty!r}")
-    if not 0.0 < confidence < 1.0:
-        raise InputError(
-            f"the 'confidence' parameter of hp_score must be in (0, 1); got {confidence!r}"
-        )
-    if resamples < 1:
-        raise InputError(f"the 'resamples' parameter of hp_score must be >= 1; got {resamples!r}")
+    check_number(penalty, "penalty", "hp_score", low=0, strict=False)
+    check_number(threshold, "threshold", "hp_score", low=-math.inf)
+    check_confidence(confidence, "hp_score")
+    check_number(resamples, "resamples", "hp_score", low=1, strict=False, integer=True)
     df = _frame(data, metric, task)
     present = set(df["prompt_variant"].unique()) if len(df) else set()
     absent = [v for v in levels if v not in present]
     if len(absent) == len(levels):
         raise InputError(
-            f"none of the levels {levels} is a stored prompt variant; variants are {sorted(present)}"
+            f"hp_score: none of the levels {levels} is a stored prompt variant; variants are "
+            f"{sorted(present)}"
         )
     df = df[df["prompt_variant"].isin(levels) & df["value"].notna()]
+    numeric = pd.to_numeric(df["value"], errors="coerce")
+    bad = ~np.isfinite(numeric.to_numpy(dtype=np.float64))
+    if bad.any():
+        raise InputError(
+            f"hp_score: column 'value' must hold finite numbers; got "
+            f"{df['value'].to_numpy()[bad][0]!r} in {int(bad.sum())} row(s)"
+        )
+    df = df.assign(value=numeric)
     wide = (
         df.groupby(["model_id", "task", "item_id", "prompt_variant"])["value"]
         .mean()

@@ -13,9 +13,9 @@ all items.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from assay._version import __version__
 from assay.errors import InputError
 
-__all__ = ["Selection", "as_matrix"]
+__all__ = ["Selection", "as_matrix", "check_irt"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,29 +60,35 @@ class Selection:
 
     def __post_init__(self) -> None:
         n_items = len(self.item_ids)
-        idx = np.asarray(self.indices, dtype=np.int64)
-        w = np.asarray(self.weights, dtype=np.float64)
-        strata = np.asarray(self.strata, dtype=np.int64)
+        idx = _integers(self.indices, "indices")
+        w = _floats(self.weights, "weights")
+        strata = _integers(self.strata, "strata")
+        variance = _floats(self.stratum_variance, "stratum_variance")
         if idx.ndim != 1 or idx.size == 0:
-            raise InputError("a selection needs at least one selected item")
+            raise InputError(
+                "Selection: 'indices' must list at least one selected item (a flat list of "
+                f"positions); got shape {idx.shape}"
+            )
         if idx.min() < 0 or idx.max() >= n_items or np.unique(idx).size != idx.size:
             raise InputError(
-                f"selected indices must be distinct positions in 0..{n_items - 1}; got {idx}"
+                f"Selection: the selected 'indices' must be distinct positions in "
+                f"0..{n_items - 1}; got {idx}"
             )
         if w.shape != idx.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise InputError("selection weights must be finite, >= 0, one per selected item")
-        if not np.isclose(w.sum(), 1.0):
-            raise InputError(f"selection weights must sum to 1; got {w.sum():.6g}")
-        if strata.shape != (n_items,):
             raise InputError(
-                f"strata must give one stratum per item ({n_items}); got {strata.shape}"
+                "Selection: the selection 'weights' must be finite, >= 0, one per selected item"
+            )
+        if not np.isclose(w.sum(), 1.0):
+            raise InputError(f"Selection: the selection 'weights' must sum to 1; got {w.sum():.6g}")
+        if strata.shape != (n_items,) or (strata.size and strata.min() < 0):
+            raise InputError(
+                f"Selection: 'strata' must give one stratum (an integer >= 0) per item "
+                f"({n_items}); got shape {strata.shape}"
             )
         object.__setattr__(self, "indices", idx)
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, "strata", strata)
-        object.__setattr__(
-            self, "stratum_variance", np.asarray(self.stratum_variance, dtype=np.float64)
-        )
+        object.__setattr__(self, "stratum_variance", variance)
 
     @property
     def budget(self) -> int:
@@ -126,26 +132,90 @@ class Selection:
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> Selection:
         """The selection written by :meth:`to_dict`."""
-        try:
-            return cls(
-                method=str(doc["method"]),
-                item_ids=tuple(str(i) for i in doc["item_ids"]),
-                indices=np.asarray(doc["indices"], dtype=np.int64),
-                weights=np.asarray(doc["weights"], dtype=np.float64),
-                strata=np.asarray(doc["strata"], dtype=np.int64),
-                stratum_variance=np.asarray(
-                    [np.nan if v is None else v for v in doc["stratum_variance"]],
-                    dtype=np.float64,
-                ),
-                params=dict(doc.get("params") or {}),
+        if not isinstance(doc, Mapping):
+            raise InputError(
+                f"Selection.from_dict needs a selection document (a mapping); got "
+                f"{type(doc).__name__}"
             )
-        except KeyError as exc:
-            raise InputError(f"a selection document needs the field {exc}") from None
+        missing = [
+            k
+            for k in ("method", "item_ids", "indices", "weights", "strata", "stratum_variance")
+            if k not in doc
+        ]
+        if missing:
+            raise InputError(f"a selection document needs the field {missing[0]!r}")
+        for key in ("item_ids", "indices", "weights", "strata", "stratum_variance"):
+            if isinstance(doc[key], str | bytes) or not isinstance(doc[key], Iterable):
+                raise InputError(
+                    f"the field {key!r} of a selection document must be a list; got "
+                    f"{type(doc[key]).__name__}"
+                )
+        params = doc.get("params") or {}
+        if not isinstance(params, Mapping):
+            raise InputError(
+                f"the field 'params' of a selection document must be a mapping; got "
+                f"{type(params).__name__}"
+            )
+        return cls(
+            method=str(doc["method"]),
+            item_ids=tuple(str(i) for i in doc["item_ids"]),
+            indices=doc["indices"],
+            weights=doc["weights"],
+            strata=doc["strata"],
+            stratum_variance=cast(
+                Any, [np.nan if v is None else v for v in doc["stratum_variance"]]
+            ),
+            params=dict(params),
+        )
 
     def __repr__(self) -> str:
         return (
             f"Selection(method={self.method!r}, budget={self.budget}, "
             f"n_items={self.n_items}, strata={np.unique(self.strata).size})"
+        )
+
+
+def _floats(value: Any, name: str) -> NDArray[np.float64]:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"Selection: {name!r} must be numbers; {exc}") from None
+
+
+def _integers(value: Any, name: str) -> NDArray[np.int64]:
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"Selection: {name!r} must be integers; {exc}") from None
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in "iu" and not (
+        arr.dtype.kind == "f" and np.all(np.isfinite(arr) & (arr == np.round(arr)))
+    ):
+        raise InputError(f"Selection: {name!r} must be integers; got {arr.ravel()[:5].tolist()}")
+    return arr.astype(np.int64)
+
+
+def check_irt(irt: Any, caller: str, n_items: int | None = None, *, predicts: bool = True) -> None:
+    """Raise unless ``irt`` is a fitted IRT model (or an object with its fitted parameters,
+    and, when ``predicts``, its ``predict_proba`` and ``estimate_ability``) on ``n_items``."""
+    from assay.analysis.irt import IRT
+
+    if isinstance(irt, IRT):
+        irt._check_fitted(caller)
+    needs = ["discrimination_", "difficulty_"]
+    needs += ["predict_proba", "estimate_ability"] if predicts else []
+    lacking = [n for n in needs if not hasattr(irt, n)]
+    if lacking:
+        raise InputError(
+            f"the 'irt' parameter of {caller} must be a fitted IRT; got {type(irt).__name__} "
+            f"(it has no {lacking[0]})"
+        )
+    k = int(np.shape(irt.difficulty_)[0]) if np.ndim(irt.difficulty_) else 0
+    if n_items is not None and k != n_items:
+        raise InputError(
+            f"the 'irt' parameter of {caller} has parameters for {k} items but the matrix "
+            f"has {n_items}; fit it on the same items"
         )
 
 
@@ -157,7 +227,13 @@ def as_matrix(
     Values must lie in [0, 1] (NaN = missing). Item ids default to ``"0".."N-1"``.
     """
     ids = getattr(Y, "items", None)
-    arr = np.asarray(getattr(Y, "Y", Y), dtype=np.float64)
+    try:
+        arr = np.asarray(getattr(Y, "Y", Y), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"the 'Y' parameter of {caller} must be a models x items matrix of scores in "
+            f"[0, 1] (NaN = missing), with rows of equal length; {exc}"
+        ) from None
     if arr.ndim != 2:
         raise InputError(
             f"the 'Y' parameter of {caller} must be a models x items matrix; got shape {arr.shape}"

@@ -27,8 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.analysis.stats._bootstrap import resolve_rng
+from assay.analysis.stats._inputs import check_number
 from assay.analysis.subset._cluster import kmeans, representatives
-from assay.analysis.subset._selection import Selection, as_matrix
+from assay.analysis.subset._selection import Selection, as_matrix, check_irt
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
 __all__ = [
@@ -382,6 +383,7 @@ class AnchorSelector(_Selector):
     def fit(self, Y: Any, item_ids: Sequence[str] | None = None) -> AnchorSelector:
         """Cluster the items of ``Y`` (models x items) and pick the anchors."""
         _check_literal(self.embedding, AnchorEmbedding, "embedding", "AnchorSelector")
+        check_number(self.n_init, "n_init", "AnchorSelector", low=1, strict=False, integer=True)
         arr, ids = as_matrix(Y, item_ids, caller="AnchorSelector.fit")
         budget = _check_budget(self.budget, arr.shape[1], "AnchorSelector")
         if arr.shape[0] < 2 and self.embedding == "correctness":
@@ -429,6 +431,7 @@ def irt_embedding(irt: Any, Y: NDArray[np.float64], *, seed: Any) -> NDArray[np.
         from assay.analysis.irt import IRT
 
         irt = IRT(model="2pl", dims=1, seed=_seed_param(seed) or 0).fit(Y)
+    check_irt(irt, "AnchorSelector", Y.shape[1], predicts=False)
     a = np.asarray(irt.discrimination_, dtype=np.float64)
     b = np.asarray(irt.difficulty_, dtype=np.float64)
     if a.ndim == 1:
@@ -494,6 +497,16 @@ class ColdStartSelector(_Selector):
     def fit(self, X: Any, item_ids: Sequence[str] | None = None) -> ColdStartSelector:
         """Select from item texts (``features="embedding"``) or an items x features array."""
         _check_literal(self.features, ColdStartFeatures, "features", "ColdStartSelector")
+        check_number(self.n_init, "n_init", "ColdStartSelector", low=1, strict=False, integer=True)
+        if self.n_components is not None:
+            check_number(
+                self.n_components,
+                "n_components",
+                "ColdStartSelector",
+                low=0,
+                strict=False,
+                integer=True,
+            )
         if self.features == "embedding":
             from assay.analysis.subset._embed import embed_texts
 
@@ -504,11 +517,17 @@ class ColdStartSelector(_Selector):
                 )
             feats = embed_texts(list(X))
         else:
-            feats = np.asarray(X, dtype=np.float64)
-            if feats.ndim != 2 or not np.all(np.isfinite(feats)):
+            try:
+                feats = np.asarray(X, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    "ColdStartSelector(features='given').fit needs a finite items x features "
+                    f"array of numbers; {exc}"
+                ) from None
+            if feats.ndim != 2 or feats.shape[1] == 0 or not np.all(np.isfinite(feats)):
                 raise InputError(
                     "ColdStartSelector(features='given').fit needs a finite items x "
-                    f"features array; got shape {feats.shape}"
+                    f"features array with at least one feature; got shape {feats.shape}"
                 )
         n_items = feats.shape[0]
         ids = (

@@ -39,12 +39,32 @@ def training_matrix(
     Returns the matrix (NaN where a model has no score on an item), the models, the item
     ids (``item_ids`` when given, else every scored item, sorted) and the metric used.
     """
+    if not isinstance(store, Store):
+        raise InputError(
+            f"the 'store' parameter of training_matrix must be a Store; got {type(store).__name__}"
+        )
+    if isinstance(exclude_models, str):
+        raise InputError(
+            "the 'exclude_models' parameter of training_matrix must be a list of model ids; "
+            f"got the string {exclude_models!r}"
+        )
     metric = metric or headline_metric(store, task)
     rows = store.query(
         "SELECT model_id, item_id, avg(value) AS v FROM scores "
         "WHERE task = ? AND metric = ? AND value IS NOT NULL GROUP BY model_id, item_id",
         [task, metric],
     ).to_pydict()
+    if not rows["model_id"]:
+        metrics = [
+            r["metric"]
+            for r in store.query(
+                "SELECT DISTINCT metric FROM scores WHERE task = ? ORDER BY 1", [task]
+            ).to_pylist()
+        ]
+        raise InputError(
+            f"the store has no scores of metric {metric!r} for task {task!r}; the 'metric' "
+            f"parameter of training_matrix must be one of {metrics}"
+        )
     excluded = set(exclude_models)
     models = tuple(sorted({m for m in rows["model_id"] if m not in excluded}))
     ids = (

@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ def subset_task(
     The selection must have been made on ``task``'s items (every selected id must be
     one of them).
     """
+    _check_task(task, "subset_task")
+    if not isinstance(selection, Selection):
+        raise InputError(
+            f"the 'selection' parameter of subset_task must be a Selection; got "
+            f"{type(selection).__name__}"
+        )
     by_id = {it.item_id: it for it in task.items}
     missing = [i for i in selection.items if i not in by_id]
     if missing:
@@ -103,6 +110,12 @@ def subset_task(
 
 def write_task_file(task: Task, path: str | Path) -> Path:
     """Write ``task`` as an assay YAML task file (items inline) that ``load_task`` reads."""
+    _check_task(task, "write_task_file")
+    if not isinstance(path, str | PathLike):
+        raise InputError(
+            f"the 'path' parameter of write_task_file must be a file path; got "
+            f"{type(path).__name__}"
+        )
     path = Path(path)
     if path.suffix not in (".yaml", ".yml"):
         raise InputError(f"{path}: a subset task file must end in .yaml or .yml")
@@ -139,11 +152,21 @@ def write_task_file(task: Task, path: str | Path) -> Path:
             for it in task.items
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
-    )
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: write_task_file cannot write the task file: {exc}") from None
     return path
+
+
+def _check_task(task: Any, caller: str) -> None:
+    if not isinstance(task, Task):
+        raise InputError(
+            f"the 'task' parameter of {caller} must be a Task (see assay.harness.tasks."
+            f"load_task); got {type(task).__name__}"
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -157,21 +180,72 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: the subset metadata fields every selected item carries, and how each is read
+_FIELDS: dict[str, Any] = {"order": int, "stratum": int, "weight": float, "n_items": int}
+
+
+def _subset_info(item_id: str, info: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The item's subset metadata, its required fields checked to be present and readable."""
+    for name, kind in _FIELDS.items():
+        value = info.get(name)
+        try:
+            kind(value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"item {item_id!r}: the subset metadata field {name!r} must be "
+                f"{'an integer' if kind is int else 'a number'}; got {value!r}"
+            ) from None
+    ids = info.get("stratum_items")
+    if ids is not None and (isinstance(ids, str) or not isinstance(ids, Sequence)):
+        raise InputError(
+            f"item {item_id!r}: the subset metadata field 'stratum_items' must be a list of "
+            f"item ids; got {ids!r}"
+        )
+    other = info.get("other_strata")
+    if other is not None and (
+        not isinstance(other, Mapping) or not all(str(k).isdigit() for k in other)
+    ):
+        raise InputError(
+            f"item {item_id!r}: the subset metadata field 'other_strata' must map strata "
+            f"(integers) to item ids; got {other!r}"
+        )
+    variance = info.get("stratum_variance")
+    if variance is not None and (
+        isinstance(variance, bool) or not isinstance(variance, int | float)
+    ):
+        raise InputError(
+            f"item {item_id!r}: the subset metadata field 'stratum_variance' must be a number "
+            f"or null; got {variance!r}"
+        )
+    return info
+
+
 def selection_from_items(items: Iterable[tuple[str, Mapping[str, Any] | None]]) -> Selection:
     """Rebuild the selection from a subset task's ``(item_id, metadata)`` pairs.
 
     Works on a loaded subset :class:`~assay.harness.tasks.Task` (``[(it.item_id,
     it.metadata) for it in task.items]``) and on the store's ``items`` rows of a run.
     """
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InputError(
+            "the 'items' parameter of selection_from_items must be (item_id, metadata) pairs; "
+            f"got {type(items).__name__}"
+        )
     entries = []
-    for item_id, meta in items:
+    for pair in items:
+        if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise InputError(
+                "the 'items' parameter of selection_from_items must be (item_id, metadata) "
+                f"pairs; got {pair!r}"
+            )
+        item_id, meta = pair
         info = (meta or {}).get(_KEY) if isinstance(meta, Mapping) else None
         if not isinstance(info, Mapping):
             raise InputError(
                 f"item {item_id!r} carries no subset metadata; was the task written by "
                 "`assay subset select`?"
             )
-        entries.append((str(item_id), info))
+        entries.append((str(item_id), _subset_info(str(item_id), info)))
     if not entries:
         raise InputError("no items to rebuild a subset selection from")
     digests = {e[1].get("selection") for e in entries}
