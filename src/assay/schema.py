@@ -467,9 +467,14 @@ def records_to_table(table: TableName, records: Iterable[object | Mapping[str, A
             f"{RECORDS[table].__name__} records or mappings; got {type(records).__name__}"
         )
     json_cols = JSON_COLUMNS[table]
+    columns = frozenset(schema.names)
+    own = RECORDS[table]
+    own_fields = tuple(f.name for f in dataclasses.fields(own))
     rows: list[dict[str, Any]] = []
     for i, rec in enumerate(records):
-        if dataclasses.is_dataclass(rec) and not isinstance(rec, type):
+        if type(rec) is own:  # the table's own record type: its fields are its columns
+            row = {name: getattr(rec, name) for name in own_fields}
+        elif dataclasses.is_dataclass(rec) and not isinstance(rec, type):
             row = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
         elif isinstance(rec, Mapping):
             row = dict(rec)
@@ -478,7 +483,7 @@ def records_to_table(table: TableName, records: Iterable[object | Mapping[str, A
                 f"records_to_table: table {table!r}, row {i} must be a "
                 f"{RECORDS[table].__name__} record or a mapping; got {type(rec).__name__}"
             )
-        unknown = [k for k in row if k not in schema.names]
+        unknown = [] if type(rec) is own else [k for k in row if k not in columns]
         if unknown:
             raise InputError(
                 f"records_to_table: table {table!r}, row {i} (a {type(rec).__name__}) has "
@@ -505,8 +510,13 @@ def _check_values(table: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> 
         is_list = pa.types.is_list(f.type)
         if not is_list and not pa.types.is_integer(f.type):
             continue
-        for i, row in enumerate(rows):
-            v = row.get(f.name)
+        values = [row.get(f.name) for row in rows]
+        kinds = set(map(type, values))  # one pass in C; the rows are read only on a hit
+        if is_list and not kinds & {str, bytes}:
+            continue
+        if not is_list and not any(issubclass(k, float) for k in kinds):
+            continue
+        for i, v in enumerate(values):
             if (is_list and isinstance(v, str | bytes)) or (
                 not is_list and isinstance(v, float) and not v.is_integer()
             ):
