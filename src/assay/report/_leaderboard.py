@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 from scipy.stats import norm
 
-from assay._display import format_cell, html_table, rich_table
+from assay._display import TableView, format_cell
 from assay._version import __version__
 from assay.analysis.stats import ScoreCell, scores_table
 from assay.analysis.stats._bootstrap import resolve_rng
@@ -84,7 +84,7 @@ class LeaderboardRow:
 
 
 @dataclass(frozen=True)
-class Leaderboard:
+class Leaderboard(TableView):
     """Models ranked by their mean over the tasks of a group, with intervals everywhere.
 
     Attributes
@@ -216,14 +216,6 @@ class Leaderboard:
     def title(self) -> str:
         scope = f"task group {self.group}" if self.group else "all tasks"
         return f"leaderboard ({scope}), {self.signature.get('confidence', 0.95):.0%} intervals"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _finite(x: float) -> float | None:

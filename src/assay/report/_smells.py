@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._inputs import check_store
 from assay.errors import InputError
@@ -101,7 +101,7 @@ class Smell:
 
 
 @dataclass(frozen=True)
-class LintReport:
+class LintReport(TableView):
     """Every smell found in a leaderboard."""
 
     smells: tuple[Smell, ...]
@@ -137,13 +137,9 @@ class LintReport:
         ]
         return cols, rows
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title="leaderboard smells")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title="leaderboard smells")
+    @property
+    def title(self) -> str:
+        return "leaderboard smells"
 
 
 # --------------------------------------------------------------------------- checks

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.ranking import BradleyTerry, Ratings
 from assay.analysis.stats import ScoreCell
 from assay.errors import AssayWarning, InputError
@@ -63,7 +63,7 @@ class HistoryPoint:
 
 
 @dataclass(frozen=True)
-class ModelView:
+class ModelView(TableView):
     """Everything the model page shows."""
 
     model: str
@@ -90,17 +90,13 @@ class ModelView:
         ]
         return cols, rows
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=f"scores of {self.model}")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=f"scores of {self.model}")
+    @property
+    def title(self) -> str:
+        return f"scores of {self.model}"
 
 
 @dataclass(frozen=True)
-class TaskView:
+class TaskView(TableView):
     """Everything the task page shows but the item explorer."""
 
     task: str
@@ -120,13 +116,9 @@ class TaskView:
         ]
         return cols, rows
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=f"{self.task} ({self.metric})")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=f"{self.task} ({self.metric})")
+    @property
+    def title(self) -> str:
+        return f"{self.task} ({self.metric})"
 
 
 @dataclass(frozen=True, slots=True)

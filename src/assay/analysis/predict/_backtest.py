@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.predict._ensemble import (
     MEMBERS,
@@ -51,7 +51,7 @@ BASELINES: tuple[BacktestMethod, ...] = ("linear", "last")
 
 
 @dataclass(frozen=True)
-class Backtest:
+class Backtest(TableView):
     """Errors of each method on held-out models.
 
     ``summary`` has one row per method: ``mae``, ``max_error``, ``coverage`` (share of
@@ -112,14 +112,6 @@ class Backtest:
     def title(self) -> str:
         conf = self.signature.get("confidence", 0.95)
         return f"backtest: largest model of each family held out ({conf:.0%} intervals)"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def backtest(

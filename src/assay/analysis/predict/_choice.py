@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.predict._inputs import check_frame
 from assay.analysis.predict._ladder import NO_FAMILY, resolve_compute
@@ -131,7 +131,7 @@ def _corr_rows(x: np.ndarray, v: np.ndarray, method: Correlation) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class ChoiceAnalysis:
+class ChoiceAnalysis(TableView):
     """Per-item correlations of each metric with log-compute, and their summary."""
 
     summary: pd.DataFrame
@@ -151,14 +151,6 @@ class ChoiceAnalysis:
     @property
     def title(self) -> str:
         return f"per-item {self.signature.get('params', {}).get('method', '')} correlation with log-compute"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def choice_analysis(

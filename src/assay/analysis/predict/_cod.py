@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._inputs import check_number, float_array
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
@@ -82,7 +82,7 @@ def mean_shift(x: np.ndarray, bandwidth: float, iterations: int = 100) -> np.nda
 
 
 @dataclass(frozen=True)
-class CODPrediction:
+class CODPrediction(TableView):
     """The full-benchmark prediction at a target compute, and what it came from."""
 
     prediction: float
@@ -129,14 +129,6 @@ class CODPrediction:
             f"COD: predicted full score {self.prediction:.4f} (subset {self.subset_prediction:.4f}"
             f", {self.subset_fraction:.0%} of items) at compute {self.compute:.3g}"
         )
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 class COD:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.predict._cod import _isotonic
 from assay.analysis.predict._inputs import check_frame, name_list, numeric_column
@@ -33,7 +33,7 @@ SNR_REF = 10.0
 
 
 @dataclass(frozen=True)
-class Monitor:
+class Monitor(TableView):
     """Signal quality of each task over checkpoint series (one row per task)."""
 
     table: pd.DataFrame
@@ -52,14 +52,6 @@ class Monitor:
     @property
     def title(self) -> str:
         return "checkpoint signal quality (E2LM composite: assay's operationalisation)"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _snr(y: np.ndarray) -> float:

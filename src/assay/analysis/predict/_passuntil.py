@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import gamma
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.predict._inputs import name_list
 from assay.analysis.stats._inputs import check_confidence, check_number, float_array
@@ -58,7 +58,7 @@ class PassUntilItem:
 
 
 @dataclass(frozen=True)
-class PassUntilResult:
+class PassUntilResult(TableView):
     """The task's pass rate from sampling until pass, with its interval.
 
     ``statistic`` is the mean over items of each item's estimate, and the interval is for
@@ -110,14 +110,6 @@ class PassUntilResult:
     @property
     def title(self) -> str:
         return f"PassUntil ({self.method})"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _item_estimate(draws: int, passes: int, r: int, estimator: Estimator) -> tuple[float, bool]:

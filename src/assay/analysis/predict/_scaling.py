@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.predict._curves import (
     CURVES,
@@ -69,7 +69,7 @@ class PredictedScore:
 
 
 @dataclass(frozen=True)
-class ScalingPrediction:
+class ScalingPrediction(TableView):
     """Predicted scores of target models, one row per (task, target).
 
     ``extrapolation`` is the target's compute over the largest compute the curve was
@@ -123,14 +123,6 @@ class ScalingPrediction:
     @property
     def title(self) -> str:
         return f"predicted scores ({self.signature.get('method', '')})"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 class ScalingLaw:

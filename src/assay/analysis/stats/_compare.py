@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import (
     Alternative,
@@ -60,7 +60,7 @@ class TaskComparison:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(TableView):
     """Model A against model B, per task and pooled over all items.
 
     ``pvalue_adjusted`` corrects the per-task p-values for the number of tasks (the
@@ -144,12 +144,6 @@ class Comparison:
     def title(self) -> str:
         method = self.rows[0].test.method if self.rows else ""
         return f"{self.model_a} vs {self.model_b}: {method}"
-
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=self.title)
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=self.title)
 
 
 def _run_test(

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr, ndtri
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import (
@@ -116,7 +116,7 @@ def bootstrap_units(
 
 
 @dataclass(frozen=True)
-class BootstrapInterval:
+class BootstrapInterval(TableView):
     """A mean with its bootstrap interval and its (cluster-robust) standard error.
 
     Attributes
@@ -168,12 +168,6 @@ class BootstrapInterval:
     @property
     def title(self) -> str:
         return f"mean with {self.method} bootstrap interval ({self.resamples} resamples)"
-
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=self.title)
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=self.title)
 
 
 def _prepare(

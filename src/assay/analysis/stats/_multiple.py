@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.stats._inputs import check_choice, check_open_unit, float_array
 from assay.analysis.stats._interval import signature
 from assay.errors import InputError
@@ -19,7 +19,7 @@ Correction = Literal["holm", "bh"]
 
 
 @dataclass(frozen=True)
-class AdjustedPValues:
+class AdjustedPValues(TableView):
     """Raw and adjusted p-values with the decision at ``alpha``.
 
     ``reject[i]`` is ``adjusted[i] <= alpha``: for Holm the family-wise error rate, for
@@ -54,11 +54,9 @@ class AdjustedPValues:
         ]
         return cols, rows
 
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=f"{self.method} correction")
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=f"{self.method} correction")
+    @property
+    def title(self) -> str:
+        return f"{self.method} correction"
 
 
 def _adjust(p: NDArray[np.float64], method: Correction) -> NDArray[np.float64]:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import (
     Alternative,
@@ -52,7 +52,7 @@ _BLOCK_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
-class PairedTest:
+class PairedTest(TableView):
     """The comparison of model A with model B on the same items.
 
     Attributes
@@ -124,11 +124,9 @@ class PairedTest:
         ]
         return cols, [row]
 
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=self.method)
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=self.method)
+    @property
+    def title(self) -> str:
+        return self.method
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.stats._inputs import check_open_unit, float_vector, is_real
 from assay.analysis.stats._interval import signature
 from assay.errors import DegenerateDataWarning, InputError
@@ -28,7 +28,7 @@ __all__ = ["PowerAnalysis", "items_needed", "minimum_detectable_difference"]
 
 
 @dataclass(frozen=True)
-class PowerAnalysis:
+class PowerAnalysis(TableView):
     """A difference, a number of items, and the power of a two-sided paired test.
 
     Attributes
@@ -68,11 +68,9 @@ class PowerAnalysis:
         cols = ["design", "difference", "items", "alpha", "power", "scale"]
         return cols, [[self.design, self.difference, self.n_items, self.alpha, self.power, scale]]
 
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=self.method)
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=self.method)
+    @property
+    def title(self) -> str:
+        return self.method
 
 
 def _t_power(effect: float, n: float, alpha: float) -> float:

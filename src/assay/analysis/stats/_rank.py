@@ -20,7 +20,7 @@ import pyarrow as pa
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import (
     NanPolicy,
@@ -87,7 +87,7 @@ _SCHEMA = pa.schema(
 
 
 @dataclass(frozen=True)
-class RankTable:
+class RankTable(TableView):
     """Models in rank order with score intervals, rank intervals and separability.
 
     ``rank`` is the competition rank of the observed means (1 = best; tied means share a
@@ -180,12 +180,6 @@ class RankTable:
             f"'distinct': lead over the next model significant after "
             f"{self.signature.get('params', {}).get('adjust', 'holm')} correction"
         )
-
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=self.title)
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=self.title)
 
 
 def rank_intervals(

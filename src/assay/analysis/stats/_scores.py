@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import CellLevels, bootstrap_means, resolve_rng
 from assay.analysis.stats._inputs import (
@@ -74,7 +74,7 @@ class ScoreCell:
 
 
 @dataclass(frozen=True)
-class ScoresTable:
+class ScoresTable(TableView):
     """Means of item scores per model and task with percentile bootstrap intervals.
 
     Items are the resampling unit: the samples of an item (repeated trials, several
@@ -173,14 +173,6 @@ class ScoresTable:
     def title(self) -> str:
         conf = self.signature.get("confidence", 0.95)
         return f"mean score per model and task, {conf:.0%} bootstrap intervals"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _primary(metrics: Sequence[tuple[str, int]]) -> str:

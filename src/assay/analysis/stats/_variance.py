@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay.analysis.stats._inputs import check_choice, float_vector
 from assay.analysis.stats._interval import signature
 from assay.errors import InputError
@@ -35,7 +35,7 @@ Design = Literal["nested", "crossed"]
 
 
 @dataclass(frozen=True)
-class VarianceComponents:
+class VarianceComponents(TableView):
     """Variance components of item scores.
 
     Attributes
@@ -96,12 +96,6 @@ class VarianceComponents:
             f"variance components ({self.design}), mean {self.mean:.4f} +- {self.se:.4f} "
             f"over {self.n_items} items x {self.n_replicates} replicates"
         )
-
-    def __rich__(self) -> object:
-        return rich_table(*self.to_rows(), title=self.title)
-
-    def _repr_html_(self) -> str:
-        return html_table(*self.to_rows(), title=self.title)
 
 
 def _labels(labels: Sequence[object] | ArrayLike, name: str, func: str) -> NDArray[np.str_]:

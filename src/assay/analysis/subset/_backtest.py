@@ -16,7 +16,7 @@ from typing import Any, cast, get_args
 import numpy as np
 import pandas as pd
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import resolve_rng
 from assay.analysis.stats._inputs import check_confidence, check_number
@@ -54,7 +54,7 @@ class BacktestRow:
 
 
 @dataclass(frozen=True)
-class SubsetBacktest:
+class SubsetBacktest(TableView):
     """MAE of each selector x estimator beside random sampling, per budget."""
 
     rows: tuple[BacktestRow, ...]
@@ -115,13 +115,9 @@ class SubsetBacktest:
             for r in df.itertuples()
         ]  # fmt: skip
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title="subset backtest (leave one model out)")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title="subset backtest (leave one model out)")
+    @property
+    def title(self) -> str:
+        return "subset backtest (leave one model out)"
 
 
 def _selector(name: str, budget: int, seed: int, irt: Any) -> Any:

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import norm
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._inputs import check_confidence, check_number
 from assay.analysis.subset._selection import Selection, as_matrix, check_irt
@@ -53,7 +53,7 @@ _INTERVALS = {
 
 
 @dataclass(frozen=True)
-class ScoreEstimate:
+class ScoreEstimate(TableView):
     """An estimate of a model's mean score over a whole benchmark, with its interval.
 
     Attributes
@@ -121,13 +121,9 @@ class ScoreEstimate:
             ]
         ]
 
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title="estimated full-benchmark score")
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title="estimated full-benchmark score")
+    @property
+    def title(self) -> str:
+        return "estimated full-benchmark score"
 
 
 def _ability(

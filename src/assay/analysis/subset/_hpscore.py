@@ -19,7 +19,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from assay._display import html_table, rich_table
+from assay._display import TableView
 from assay._version import __version__
 from assay.analysis.stats._bootstrap import CellLevels, bootstrap_means, resolve_rng
 from assay.analysis.stats._inputs import check_confidence, check_number
@@ -57,7 +57,7 @@ class HPScoreCell:
 
 
 @dataclass(frozen=True)
-class HPScores:
+class HPScores(TableView):
     """HP-Scores per model and task with percentile bootstrap intervals over items."""
 
     cells: tuple[HPScoreCell, ...]
@@ -112,14 +112,6 @@ class HPScores:
     def title(self) -> str:
         conf = self.signature.get("confidence", 0.95)
         return f"HP-Score (lower = less scaffolding needed), {conf:.0%} bootstrap intervals"
-
-    def __rich__(self) -> object:
-        cols, rows = self.to_rows()
-        return rich_table(cols, rows, title=self.title)
-
-    def _repr_html_(self) -> str:
-        cols, rows = self.to_rows()
-        return html_table(cols, rows, title=self.title)
 
 
 def _frame(data: Any, metric: str | None, task: str | None) -> pd.DataFrame:
