@@ -304,5 +304,15 @@ def test_score_command(run_store: Path) -> None:
     assert bad.exit_code == 1
     missing = runner.invoke(app, ["zz", "-m", "bleu", "--store", str(run_store)])
     assert missing.exit_code == 1
+    # a metric whose items are not text (a panel metric) is refused up front, naming what
+    # can be recomputed over stored responses; nothing is written
+    panel = runner.invoke(app, ["r1", "-m", "alpha_ic", "--store", str(run_store)])
+    assert panel.exit_code == 1
+    said = " ".join(panel.output.split())
+    assert "alpha_ic does not grade a text response" in said
+    assert "exact_match" in said
+    assert "pass_at_k" in said
+    with Store(run_store, read_only=True) as st:
+        assert len(st.read("aggregates", where={"metric": "alpha_ic"})) == 0
     with Store(run_store, read_only=True) as st:
         assert len(st.read("scores", where={"metric": "token_f1"})) == 6

@@ -104,6 +104,8 @@ class Accuracy(MeanMetric):
     raises :class:`InputError`.
     """
 
+    grades_text: ClassVar[bool] = True
+
     name: ClassVar[str] = "accuracy"
     labels: tuple[Any, ...] | None = None
 
@@ -146,6 +148,8 @@ class F1(Metric):
     Sokolova, M. & Lapalme, G. (2009). A systematic analysis of performance measures for
     classification tasks. *Information Processing & Management* 45(4) (macro/micro).
     """
+
+    grades_text: ClassVar[bool] = True
 
     name: ClassVar[str] = "f1"
     columns: ClassVar[tuple[str, ...]] = ("true", "predicted")

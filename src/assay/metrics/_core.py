@@ -182,6 +182,9 @@ class Metric:
     columns: ClassVar[tuple[str, ...]] = ("score",)
     #: whether a larger value is better (for reports)
     higher_is_better: ClassVar[bool] = True
+    #: whether it grades a text prediction against a text reference, as stored responses
+    #: are (``assay score`` offers only these and the trial metrics)
+    grades_text: ClassVar[bool] = False
 
     @property
     def options(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from assay.errors import InputError
 from assay.metrics._code import ClawEval, _TrialMetric
-from assay.metrics._core import MeanMetric, Metric, MetricResult
+from assay.metrics._core import _REGISTRY, MeanMetric, Metric, MetricResult, list_metrics
 from assay.schema import Aggregate, Score
 from assay.store import Store
 
@@ -134,6 +134,14 @@ def rescore(
             outcomes = [row["outcomes"] for row in rows]
             result.results[(model, task)] = metric.compute(outcomes, nan_policy="omit")
     else:
+        if not metric.grades_text:
+            usable = [n for n in list_metrics() if _usable(n)]
+            raise InputError(
+                f"{metric.name} does not grade a text response against a text target (its "
+                "items are numbers, vectors, rankings or trees): compute it in Python with "
+                f"assay.metrics.get_metric({metric.name!r}).compute(...). Over stored "
+                f"responses: {', '.join(usable)}"
+            )
         table = store.query(_RESPONSES_SQL, [run_id]).to_pylist()
         if not table:
             raise InputError(f"run {run_id!r} has no responses; `assay ls runs` lists runs")
@@ -184,3 +192,9 @@ def _cells(
     for row in rows:
         cells.setdefault((row["model_id"], row["task"]), []).append(row)
     return list(cells.items())
+
+
+def _usable(name: str) -> bool:
+    """Whether the registered metric ``name`` can be recomputed over stored responses."""
+    cls = _REGISTRY[name]
+    return bool(cls.grades_text) or issubclass(cls, _TrialMetric | ClawEval)

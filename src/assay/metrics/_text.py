@@ -131,6 +131,8 @@ def _is_missing(value: Any) -> bool:
 class _TextMeanMetric(MeanMetric):
     """A mean over items of a text scorer, the best over several references."""
 
+    grades_text: ClassVar[bool] = True
+
     def score(self, prediction: Any, reference: Any) -> float:
         pred = _text(prediction, self.name)
         return max(self.score_one(pred, ref) for ref in _refs(reference, self.name))
@@ -239,6 +241,8 @@ def _sacrebleu(kind: str, options: tuple[tuple[str, Any], ...]) -> Any:
 @dataclass(frozen=True)
 class _CorpusMetric(Metric):
     """A corpus metric: per-item count vectors summed, then scored once."""
+
+    grades_text: ClassVar[bool] = True
 
     def _scorer(self) -> Any:
         raise NotImplementedError
@@ -599,6 +603,8 @@ class EditSimilarity(Metric):
     Eliseeva, A. et al. (2023). From commit message generation to history-aware commit
     message completion. *ASE*, arXiv:2308.07655 (edit similarity).
     """
+
+    grades_text: ClassVar[bool] = True
 
     name: ClassVar[str] = "edit_similarity"
     columns: ClassVar[tuple[str, ...]] = ("distance", "max_length")
