@@ -15,6 +15,7 @@ from rich.text import Text
 from scipy.stats import rankdata
 
 from assay._display import format_cell, html_table, rich_table
+from assay.analysis.ranking._battles import names_text
 from assay.analysis.ranking._likelihood import TieModel, outcome_probabilities
 from assay.analysis.ranking._table import TableResult
 from assay.errors import InputError
@@ -277,7 +278,7 @@ class Ratings(TableResult):
         for e in self.entries:
             if e.model == model:
                 return e
-        raise InputError(f"unknown model {model!r}; rated models are {list(self.models)[:20]}")
+        raise InputError(f"unknown model {model!r}; rated models are {names_text(self.models)}")
 
     def confidence_interval(self, model: str) -> RatingInterval:
         """The bootstrap interval of ``model``'s rating."""

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import pandas as pd
 
 from assay._display import TableView
+from assay.analysis.ranking._battles import names_text
 from assay.errors import InputError
 
 __all__ = ["ModelTable", "TableResult"]
@@ -52,7 +53,9 @@ class ModelTable(TableResult, Generic[E]):
         for e in self.entries:
             if e.model == model:
                 return e
-        raise InputError(f"unknown model {model!r}; models are {[e.model for e in self.entries]}")
+        raise InputError(
+            f"unknown model {model!r}; models are {names_text([e.model for e in self.entries])}"
+        )
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per model."""

@@ -268,12 +268,16 @@ class StratifiedSelector(_Selector):
                     "use by='labels' or a ColdStartSelector when there are none"
                 )
             n_strata = self.n_strata if self.n_strata is not None else max(1, budget // 4)
-            if isinstance(n_strata, bool) or not isinstance(n_strata, int) or n_strata < 1:
+            if (
+                isinstance(n_strata, bool)
+                or not isinstance(n_strata, int | np.integer)
+                or n_strata < 1
+            ):
                 raise InputError(
                     f"the 'n_strata' parameter of StratifiedSelector must be an int >= 1; "
                     f"got {self.n_strata!r}"
                 )
-            n_strata = min(n_strata, n_items)
+            n_strata = min(int(n_strata), n_items)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 difficulty = np.nanmean(arr, axis=0)
