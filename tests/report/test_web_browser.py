@@ -347,7 +347,21 @@ def test_static_export_opens_from_disk(
     real_server: Any, page: Any, screenshots: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    export_site(real_server.source, out, max_item_pages=2, png=False)
+    ticks: list[tuple[str, int, int]] = []
+    export_site(
+        real_server.source,
+        out,
+        max_item_pages=2,
+        png=False,
+        on_progress=lambda section, done, total: ticks.append((section, done, total)),
+    )
+    # progress by section, each counting up to its total, in page order
+    sections = list(dict.fromkeys(s for s, _, _ in ticks))
+    assert sections == ["leaderboard", "models", "tasks", "pairwise"]
+    for section in ("models", "tasks", "pairwise"):
+        counts = [(d, t) for s, d, t in ticks if s == section]
+        assert [d for d, _ in counts] == list(range(1, len(counts) + 1))
+        assert counts[-1][0] == counts[-1][1]
     p = page.page
     p.goto(real_server.url + "/")
     served = p.inner_text("#leaderboard")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assay.cli._common import StoreOption, command, err, store_path
 
@@ -36,5 +37,20 @@ def report(
         resamples=resamples,
         seed=seed,
     )
-    files = export_site(source, out, max_item_pages=max_item_pages, png=png)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("leaderboard", total=None)
+
+        def on_progress(section: str, done: int, total: int) -> None:
+            progress.update(bar, description=section, completed=done, total=total)
+
+        files = export_site(
+            source, out, max_item_pages=max_item_pages, png=png, on_progress=on_progress
+        )
     err.print(f"wrote {len(files)} files; open {out / 'index.html'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def export_site(
     *,
     max_item_pages: int | None = None,
     png: bool = True,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> list[Path]:
     """Write every page of the report under ``out``; links between pages are relative,
     so ``out/index.html`` opens in a browser from disk with no server.
@@ -35,6 +37,9 @@ def export_site(
         At most this many item-explorer pages per task (all when ``None``).
     png
         Also write each plot as a PNG (matplotlib); the pages' PNG links need them.
+    on_progress
+        Called after each page group with its section (``"leaderboard"``, ``"models"``,
+        ``"tasks"``, ``"pairwise"``), the number done and the section's total.
 
     Returns
     -------
@@ -68,10 +73,20 @@ def export_site(
             f"{exc.strerror or exc}"
         ) from exc
     with source.session():
-        return _export(source, root, max_item_pages, png)
+        return _export(source, root, max_item_pages, png, on_progress or _quiet)
 
 
-def _export(source: ReportSource, root: Path, max_item_pages: int | None, png: bool) -> list[Path]:
+def _quiet(section: str, done: int, total: int) -> None:
+    """No progress report."""
+
+
+def _export(
+    source: ReportSource,
+    root: Path,
+    max_item_pages: int | None,
+    png: bool,
+    tick: Callable[[str, int, int], None],
+) -> list[Path]:
     renderer = PageRenderer(source)
     top, sub = Links(static=True, depth=0), Links(static=True, depth=1)
     written: list[Path] = []
@@ -99,33 +114,40 @@ def _export(source: ReportSource, root: Path, max_item_pages: int | None, png: b
     shutil.copyfile(plotly_js_path(), root / "static" / "vendor" / "plotly.min.js")
     written.append(root / "static" / "vendor" / "plotly.min.js")
 
+    tick("leaderboard", 0, 1)
     board = source.leaderboard()
     write("index.html", renderer.leaderboard(top, None))
     pngs("leaderboard", "all")
-    for g in board.groups:
+    for i, g in enumerate(board.groups, 1):
         write(f"group-{slug(g)}.html", renderer.leaderboard(top, g))
         pngs("leaderboard", slug(g))
+        tick("leaderboard", i, len(board.groups))
 
     names = source.names()
-    for key, model in sorted(names["models"].items()):
+    models = sorted(names["models"].items())
+    for i, (key, model) in enumerate(models, 1):
         write(f"models/{key}.html", renderer.model(sub, model))
         write(f"models/{key}-card.md", source.model_card(model).to_markdown())
         pngs("model", key)
-    for key, task in sorted(names["tasks"].items()):
+        tick("models", i, len(models))
+    tasks_by_key = sorted(names["tasks"].items())
+    for i, (key, task) in enumerate(tasks_by_key, 1):
         write(f"tasks/{key}.html", renderer.task(sub, task))
         write(f"tasks/{key}-card.md", source.data_card(task).to_markdown())
         pngs("task", key)
         n_pages = source.items(task, 1).n_pages
         for page in range(1, (min(n_pages, max_item_pages or n_pages)) + 1):
             write(f"tasks/{key}-items-{page}.html", renderer.items(sub, task, page))
+        tick("tasks", i, len(tasks_by_key))
 
     tasks, judges = source.pairwise_index()
     write("pairwise/index.html", renderer.pairwise(sub, None, None))
-    for task in tasks:
-        for judge in [None, *judges[task]]:
-            jkey = slug(judge) if judge else "all"
-            write(f"pairwise/{slug(task)}--{jkey}.html", renderer.pairwise(sub, task, judge))
-            pngs("pairwise", f"{slug(task)}--{jkey}")
+    pages = [(task, judge) for task in tasks for judge in [None, *judges[task]]]
+    for i, (task, judge) in enumerate(pages, 1):
+        jkey = slug(judge) if judge else "all"
+        write(f"pairwise/{slug(task)}--{jkey}.html", renderer.pairwise(sub, task, judge))
+        pngs("pairwise", f"{slug(task)}--{jkey}")
+        tick("pairwise", i, len(pages))
 
     for kind in ("prediction", "subset"):
         write(f"{kind}s.html", renderer.analyses(top, kind))
