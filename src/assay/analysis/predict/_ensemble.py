@@ -27,7 +27,7 @@ from assay.analysis.predict._ladder import (
     Axis,
     check_ladders,
     doubtful_ladders,
-    resolve_compute,
+    place_targets,
     warn_doubtful,
 )
 from assay.analysis.predict._scaling import (
@@ -274,17 +274,7 @@ class StackedEnsemble:
         if not hasattr(self, "weights_"):
             raise NotFittedError("this StackedEnsemble is not fitted yet; call fit first")
         check_frame(targets, "StackedEnsemble.predict", name="targets")
-        t = targets.copy()
-        if "family" not in t.columns:
-            t["family"] = "-"
-        t["family"] = t["family"].fillna("-").astype(str)
-        t["x"] = resolve_compute(t, self.axis)
-        if t["x"].isna().any():
-            bad = list(t.loc[t["x"].isna()].get("model_id", t.index[t["x"].isna()]))
-            raise InputError(
-                f"cannot place target(s) {bad} on the {self.axis} axis: give training_flops, or "
-                "parameters and training_tokens"
-            )
+        t = place_targets(targets, self.axis, "StackedEnsemble.predict")
         alpha = (1 - self.confidence) / 2
         fam_rows = self.data_.groupby("family")
         rows: list[PredictedScore] = []

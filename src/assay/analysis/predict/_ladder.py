@@ -36,6 +36,7 @@ __all__ = [
     "Skipped",
     "check_ladders",
     "doubtful_ladders",
+    "place_targets",
     "resolve_compute",
     "scaling_frame",
 ]
@@ -181,6 +182,23 @@ def resolve_compute(frame: pd.DataFrame, axis: Axis = "compute") -> pd.Series:
         value = flops.where(flops > 0, 6.0 * params * column("training_tokens"))
     value = value.where(value > 0)
     return pd.Series(np.log10(value.to_numpy(dtype=float)), index=frame.index, name="x")
+
+
+def place_targets(targets: pd.DataFrame, axis: Axis, where: str) -> pd.DataFrame:
+    """A copy of ``targets`` with ``family`` filled and ``x`` (log10 compute or parameters)
+    added; an :class:`~assay.errors.InputError` names the targets that cannot be placed."""
+    t = targets.copy()
+    if "family" not in t.columns:
+        t["family"] = NO_FAMILY
+    t["family"] = t["family"].fillna(NO_FAMILY).astype(str)
+    t["x"] = resolve_compute(t, axis)
+    if t["x"].isna().any():
+        bad = list(t.loc[t["x"].isna()].get("model_id", t.index[t["x"].isna()]))
+        raise InputError(
+            f"{where}: cannot place target(s) {bad} on the {axis} axis: give training_flops, "
+            "or parameters and training_tokens"
+        )
+    return t
 
 
 def check_ladders(

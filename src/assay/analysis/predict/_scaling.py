@@ -38,7 +38,7 @@ from assay.analysis.predict._ladder import (
     Skipped,
     check_ladders,
     doubtful_ladders,
-    resolve_compute,
+    place_targets,
     warn_doubtful,
 )
 from assay.analysis.stats._bootstrap import resolve_rng
@@ -427,17 +427,7 @@ class ScalingLaw:
         """
         self._check_fitted()
         check_frame(targets, "ScalingLaw.predict", name="targets")
-        t = targets.copy()
-        if "family" not in t.columns:
-            t["family"] = "-"
-        t["family"] = t["family"].fillna("-").astype(str)
-        t["x"] = resolve_compute(t, self.axis)
-        if t["x"].isna().any():
-            bad = list(t.loc[t["x"].isna()].get("model_id", t.index[t["x"].isna()]))
-            raise InputError(
-                f"cannot place target(s) {bad} on the {self.axis} axis: give training_flops, "
-                "or parameters and training_tokens"
-            )
+        t = place_targets(targets, self.axis, "ScalingLaw.predict")
         alpha = (1 - self.confidence) / 2
         rows: list[PredictedScore] = []
         far: list[str] = []
