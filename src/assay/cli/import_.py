@@ -41,6 +41,7 @@ def import_(
             TimeElapsedColumn(),
             console=err,
             transient=True,
+            disable=not err.is_terminal,  # no bar in logs and pipes
         ) as progress,
     ):
         bar = progress.add_task("importing", total=None)

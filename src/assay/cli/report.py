@@ -44,6 +44,7 @@ def report(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # no bar in logs and pipes
     ) as progress:
         bar = progress.add_task("leaderboard", total=None)
 
