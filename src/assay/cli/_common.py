@@ -12,6 +12,7 @@ from typing import Annotated, Literal, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assay.errors import AssayError
 from assay.harness.models import AsyncModelAdapter, ModelAdapter
@@ -65,6 +66,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` as an error on stderr and return the exit to raise."""
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+def progress_bar() -> Progress:
+    """The CLI's progress bar on stderr (description, bar, done/total, elapsed), shown only
+    on a terminal (no bar in logs and pipes) and cleared when done."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def command(fn: Callable[P, R]) -> Callable[P, R]:

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assay.cli._common import StoreOption, command, err, open_store
+from assay.cli._common import StoreOption, command, err, open_store, progress_bar
 from assay.io import ImportFormat, ImportOutcome, import_paths
 
 __all__ = ["import_"]
@@ -34,15 +33,7 @@ def import_(
     fmt: ImportFormat = format  # type: ignore[assignment]  # validated by import_paths
     with (
         open_store(store, read_only=False) as st,
-        Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,  # no bar in logs and pipes
-        ) as progress,
+        progress_bar() as progress,
     ):
         bar = progress.add_task("importing", total=None)
 

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assay.cli._common import StoreOption, command, err, store_path
+from assay.cli._common import StoreOption, command, err, progress_bar, store_path
 
 __all__ = ["report"]
 
@@ -37,15 +36,7 @@ def report(
         resamples=resamples,
         seed=seed,
     )
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,  # no bar in logs and pipes
-    ) as progress:
+    with progress_bar() as progress:
         bar = progress.add_task("leaderboard", total=None)
 
         def on_progress(section: str, done: int, total: int) -> None:

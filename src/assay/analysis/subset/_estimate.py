@@ -36,7 +36,7 @@ from scipy.stats import norm
 
 from assay._display import TableView
 from assay._version import __version__
-from assay.analysis.stats._inputs import check_confidence, check_number
+from assay.analysis.stats._inputs import check_confidence, check_number, float_array
 from assay.analysis.subset._selection import Selection, as_matrix, check_irt
 from assay.errors import DegenerateDataWarning, InputError, NotFittedError
 
@@ -436,16 +436,7 @@ class ScoreEstimator:
 
     def estimate_many(self, R: Any) -> list[ScoreEstimate]:
         """:meth:`estimate` for each row of ``R`` (models x selected items)."""
-        try:
-            arr = np.asarray(R, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                f"estimate_many needs a models x selected-items matrix of scores; {exc}"
-            ) from None
-        if arr.ndim != 2:
-            raise InputError(
-                f"estimate_many needs a models x selected-items matrix; got {arr.shape}"
-            )
+        arr = float_array(R, "R", "ScoreEstimator.estimate_many", ndim=2)
         return [self.estimate(row) for row in arr]
 
 
